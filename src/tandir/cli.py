@@ -1,0 +1,59 @@
+"""The `tandir` command.
+
+`tandir schedule` is pure loan math and starts no Django. Every other sub-command is a Django
+management command; unknown ones pass straight through (`tandir check --deploy`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+USAGE = """usage: tandir COMMAND [ARGS]
+
+commands:
+  demo [--serve] [--port N]     migrate an SQLite database, load the demo programme if empty
+  serve [--port N]              serve Tandir on http://127.0.0.1:8000
+  migrate                       create or update the database tables
+  createadmin                   create an administrator account
+  import beneficiaries FILE     import beneficiaries from CSV or XLSX (all or nothing)
+  schedule --amount ... --json  print a repayment schedule with APR and EIR
+  compilemessages               compile the translation catalogues
+  (any other Django management command)
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in {"-h", "--help", "help"}:
+        print(USAGE)
+        return 0
+    command, rest = args[0], args[1:]
+    if command == "schedule":
+        from tandir.schedule_cli import main as schedule_main
+
+        return schedule_main(rest)
+    if command == "compilemessages":
+        from tandir.core.translations import compile_catalogues
+
+        compile_catalogues()
+        return 0
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tandir.settings")
+    from django.core.management import execute_from_command_line
+
+    if command == "import":
+        if not rest or rest[0] != "beneficiaries":
+            print("tandir import: what to import? usage: tandir import beneficiaries FILE")
+            return 2
+        django_args = ["import_beneficiaries", *rest[1:]]
+    elif command == "serve":
+        django_args = ["serve", *rest]
+    else:
+        django_args = [command, *rest]
+    execute_from_command_line(["tandir", *django_args])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""Django settings, read from environment variables so one build serves demo, CI and production.
+
+TANDIR_DATABASE_URL  database (default: SQLite under var/)
+TANDIR_SECRET_KEY    secret key (default: a development key; production refuses it)
+TANDIR_DEBUG         "1" for debug pages
+TANDIR_ALLOWED_HOSTS comma-separated host names
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = Path(os.environ.get("TANDIR_HOME", Path.cwd()))
+VAR_DIR = PROJECT_DIR / "var"
+
+DEV_SECRET_KEY = "tandir-development-key-not-for-production"
+SECRET_KEY = os.environ.get("TANDIR_SECRET_KEY", DEV_SECRET_KEY)
+DEBUG = os.environ.get("TANDIR_DEBUG", "0") == "1"
+ALLOWED_HOSTS = [
+    h.strip()
+    for h in os.environ.get("TANDIR_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+    if h.strip()
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "ninja",
+    "tandir.core",
+    "tandir.orgs",
+    "tandir.registry",
+    "tandir.api",
+    "tandir.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "tandir.urls"
+WSGI_APPLICATION = "tandir.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "tandir.web.context.layout",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("TANDIR_DATABASE_URL", f"sqlite:///{VAR_DIR / 'tandir.sqlite3'}"),
+        conn_max_age=int(os.environ.get("TANDIR_DB_CONN_MAX_AGE", "0")),
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "orgs.StaffUser"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [
+    ("en", _("English")),
+    ("hy", _("Armenian")),
+    ("az", _("Azerbaijani")),
+    ("ru", _("Russian")),
+    ("tr", _("Turkish")),
+    ("ur", _("Urdu")),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "UTC"
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+# Registry rules a programme may tune.
+TANDIR_YOUTH_MAX_AGE = int(os.environ.get("TANDIR_YOUTH_MAX_AGE", "29"))
+TANDIR_PAGE_SIZE = 25
