@@ -74,6 +74,9 @@ TEMPLATES = [
     },
 ]
 
+if "TANDIR_DATABASE_URL" not in os.environ:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("TANDIR_DATABASE_URL", f"sqlite:///{VAR_DIR / 'tandir.sqlite3'}"),

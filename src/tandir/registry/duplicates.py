@@ -1,0 +1,92 @@
+"""Finding people who are already registered.
+
+Same phone or national ID in the organisation: the registration is refused (the database
+enforces it too). Same normalised name and birth date, or a similar name, in the same district:
+a warning the officer must confirm.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from tandir.core.errors import Conflict
+from tandir.registry.models import Beneficiary
+from tandir.registry.names import name_key, names_similar
+
+CANDIDATE_LIMIT = 200
+
+
+class DuplicateRefused(Conflict):
+    """Another record already holds this phone or national ID."""
+
+    def __init__(self, existing: Beneficiary, field: str) -> None:
+        label = _("phone") if field == "phone" else _("national ID")
+        super().__init__(
+            _("%(name)s is already registered with this %(field)s.")
+            % {"name": existing.full_name, "field": label},
+            code=f"duplicate_{field}",
+            existing_id=existing.pk,
+            field=field,
+        )
+        self.existing = existing
+        self.field = field
+
+
+@dataclass(frozen=True)
+class PersonKeys:
+    full_key: str
+    last_name_key: str
+
+
+def keys_for(first_name: str, patronymic: str, last_name: str) -> PersonKeys:
+    return PersonKeys(
+        full_key=name_key(f"{first_name} {last_name}"), last_name_key=name_key(last_name)
+    )
+
+
+def find_holder(
+    organization_id: int, phone: str, national_id: str | None, exclude_id: int | None = None
+) -> tuple[Beneficiary, str] | None:
+    """The record already holding this phone or national ID, and which of the two matched."""
+    query = Q()
+    if national_id:
+        query |= Q(national_id=national_id)
+    if phone:
+        query |= Q(phone=phone)
+    if not query:
+        return None
+    holders = Beneficiary.objects.filter(query, organization_id=organization_id, merged_into=None)
+    if exclude_id:
+        holders = holders.exclude(pk=exclude_id)
+    for holder in holders[:2]:
+        return holder, (
+            "national_id" if national_id and holder.national_id == national_id else "phone"
+        )
+    return None
+
+
+def find_possible_duplicates(
+    organization_id: int,
+    district_id: int,
+    keys: PersonKeys,
+    date_of_birth: datetime.date,
+    exclude_id: int | None = None,
+) -> list[Beneficiary]:
+    """People in the same district with the same name and birth date, or a similar name."""
+    candidates = Beneficiary.objects.filter(
+        Q(last_name_key=keys.last_name_key) | Q(date_of_birth=date_of_birth),
+        organization_id=organization_id,
+        district_id=district_id,
+        merged_into=None,
+    ).only("id", "first_name", "patronymic", "last_name", "name_key", "date_of_birth")
+    if exclude_id:
+        candidates = candidates.exclude(pk=exclude_id)
+    return [
+        candidate
+        for candidate in candidates[:CANDIDATE_LIMIT]
+        if names_similar(candidate.name_key, keys.full_key)
+    ]

@@ -1,0 +1,135 @@
+"""The beneficiary form: one validation used by the web page, the API and the file import."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tandir.core.models import TargetGroup
+from tandir.orgs.models import Branch, District, Locality, Project
+from tandir.registry.models import Beneficiary, Sex
+from tandir.registry.names import normalise_phone
+
+CURRENCY_CODES = ["AMD", "AZN", "PKR", "TRY", "USD", "EUR", "RUB", "GEL"]
+
+
+class BeneficiaryForm(forms.ModelForm):
+    """Fields of a beneficiary plus household, consent and enrolment, validated together.
+
+    `branches`, `projects` and `target_groups` querysets are narrowed to the officer's scope by
+    the caller, so a form can never attach a person to another organisation's branch.
+    """
+
+    projects = forms.ModelMultipleChoiceField(
+        queryset=Project.objects.none(), required=False, label=_("projects")
+    )
+    household_members = forms.IntegerField(label=_("household members"), min_value=1, max_value=40)
+    household_dependants = forms.IntegerField(
+        label=_("dependants"), min_value=0, max_value=40, initial=0
+    )
+    household_head_sex = forms.ChoiceField(label=_("sex of head of household"), choices=Sex.choices)
+    household_income = forms.DecimalField(
+        label=_("household monthly income"),
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
+        required=False,
+    )
+    household_income_currency = forms.ChoiceField(
+        label=_("currency"), choices=[(c, c) for c in CURRENCY_CODES], required=False
+    )
+    consent_programme = forms.BooleanField(
+        label=_("consents to use in the programme"), required=True
+    )
+    consent_surveys = forms.BooleanField(label=_("consents to follow-up surveys"), required=False)
+    consent_sharing = forms.BooleanField(
+        label=_("consents to anonymised sharing with the network"), required=False
+    )
+
+    class Meta:
+        model = Beneficiary
+        fields = [
+            "first_name",
+            "patronymic",
+            "last_name",
+            "sex",
+            "date_of_birth",
+            "phone",
+            "national_id",
+            "branch",
+            "district",
+            "locality",
+            "target_groups",
+            "education",
+            "economic_activity",
+            "heard_via",
+            "heard_via_detail",
+        ]
+        widgets = {
+            "date_of_birth": forms.DateInput(attrs={"type": "date"}),
+            "target_groups": forms.CheckboxSelectMultiple,
+        }
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        from tandir.core.access import scope
+        from tandir.orgs.roles import Right, has_right
+
+        super().__init__(*args, **kwargs)
+        self.user = user
+        branches = scope(user, Branch.objects.all(), branch_field="pk")
+        self.fields["branch"].queryset = branches  # type: ignore[attr-defined]
+        self.fields["projects"].queryset = scope(  # type: ignore[attr-defined]
+            user, Project.objects.all(), branch_field=None
+        )
+        groups = TargetGroup.objects.all()
+        if not has_right(user, Right.SEE_PROTECTED):
+            groups = groups.filter(is_protected=False)
+        self.fields["target_groups"].queryset = groups  # type: ignore[attr-defined]
+        self.fields["district"].queryset = District.objects.select_related(  # type: ignore[attr-defined]
+            "region"
+        )
+        self.fields["locality"].queryset = Locality.objects.all()  # type: ignore[attr-defined]
+        self.fields["national_id"].required = False
+        if branches.count() == 1 and not self.is_bound:
+            self.fields["branch"].initial = branches.first()
+
+    def clean_phone(self) -> str:
+        phone = normalise_phone(self.cleaned_data.get("phone") or "")
+        if phone and len(phone.lstrip("+")) < 6:
+            raise forms.ValidationError(_("A phone number needs at least 6 digits."), code="phone")
+        return phone
+
+    def clean_national_id(self) -> str | None:
+        value = (self.cleaned_data.get("national_id") or "").strip().upper()
+        return value or None
+
+    def clean_date_of_birth(self) -> datetime.date:
+        born: datetime.date = self.cleaned_data["date_of_birth"]
+        today = timezone.localdate()
+        age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+        if born > today:
+            raise forms.ValidationError(_("The date of birth is in the future."), code="future")
+        if age < 15 or age > 100:
+            raise forms.ValidationError(
+                _("The participant must be between 15 and 100 years old."), code="age"
+            )
+        return born
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        locality, district = data.get("locality"), data.get("district")
+        if locality and district and locality.district_id != district.pk:
+            self.add_error("locality", _("This locality is not in the chosen district."))
+        members, dependants = data.get("household_members"), data.get("household_dependants")
+        if members is not None and dependants is not None and dependants >= members:
+            self.add_error(
+                "household_dependants",
+                _("Dependants must be fewer than the household members."),
+            )
+        if data.get("household_income") is not None and not data.get("household_income_currency"):
+            self.add_error("household_income_currency", _("Give the currency of the income."))
+        return data

@@ -1,0 +1,261 @@
+"""Beneficiaries, their households, consent, status history and project enrolments."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tandir.core.models import OrganizationScoped
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+
+
+class Status(models.TextChoices):
+    """The programme pipeline, in order."""
+
+    INTERESTED = "interested", _("Interested")
+    REGISTERED = "registered", _("Registered")
+    IN_TRAINING = "in_training", _("In training")
+    TRAINED = "trained", _("Trained")
+    PLANNING = "planning", _("Business planning")
+    BORROWER = "borrower", _("Borrower")
+    EXITED = "exited", _("Exited")
+
+
+class Education(models.TextChoices):
+    NONE = "none", _("No formal education")
+    PRIMARY = "primary", _("Primary")
+    SECONDARY = "secondary", _("Secondary")
+    VOCATIONAL = "vocational", _("Vocational")
+    HIGHER = "higher", _("Higher")
+
+
+class EconomicActivity(models.TextChoices):
+    NONE = "none", _("No activity")
+    EMPLOYED = "employed", _("Employed")
+    CASUAL = "casual", _("Casual or seasonal work")
+    OWN_BUSINESS = "own_business", _("Own business")
+    FARMING = "farming", _("Farming")
+    STUDENT = "student", _("Student")
+
+
+class HeardVia(models.TextChoices):
+    """How a person heard of the programme; outreach reports count these."""
+
+    MEDIA = "media", _("Media (TV, radio, press, social)")
+    EVENT = "event", _("Information event")
+    REFERRAL = "referral", _("Referral (person or organisation)")
+    OFFICE = "office", _("Came to the office")
+    OTHER = "other", _("Other")
+
+
+class Household(OrganizationScoped):
+    members_count = models.PositiveSmallIntegerField(_("household members"))
+    dependants = models.PositiveSmallIntegerField(_("dependants"), default=0)
+    head_sex = models.CharField(_("sex of head of household"), max_length=10, choices=Sex.choices)
+    monthly_income_amount = models.DecimalField(
+        _("monthly income at baseline"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    monthly_income_currency = models.CharField(_("currency"), max_length=3, blank=True)
+
+    class Meta:
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(dependants__lte=models.F("members_count")),
+                name="household_dependants_within_members",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{_('Household')} #{self.pk}"
+
+
+class Beneficiary(OrganizationScoped):
+    branch = models.ForeignKey(
+        "orgs.Branch",
+        on_delete=models.PROTECT,
+        related_name="beneficiaries",
+        verbose_name=_("branch"),
+    )
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100)
+    patronymic = models.CharField(_("patronymic / father's name"), max_length=100, blank=True)
+    # Latin transliteration and a normalised key, kept so search and de-duplication work across
+    # Armenian, Cyrillic and Latin spellings of one name.
+    name_latin = models.CharField(max_length=310, editable=False, db_index=True)
+    name_key = models.CharField(max_length=310, editable=False)
+    last_name_key = models.CharField(max_length=100, editable=False)
+    sex = models.CharField(_("sex"), max_length=10, choices=Sex.choices)
+    date_of_birth = models.DateField(_("date of birth"))
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    national_id = models.CharField(_("national ID"), max_length=40, null=True, blank=True)
+    district = models.ForeignKey(
+        "orgs.District", on_delete=models.PROTECT, related_name="+", verbose_name=_("district")
+    )
+    locality = models.ForeignKey(
+        "orgs.Locality",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("locality"),
+    )
+    household = models.ForeignKey(
+        Household,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
+        verbose_name=_("household"),
+    )
+    target_groups = models.ManyToManyField(
+        "core.TargetGroup",
+        blank=True,
+        related_name="beneficiaries",
+        verbose_name=_("target groups"),
+    )
+    education = models.CharField(
+        _("education"), max_length=20, choices=Education.choices, default=Education.SECONDARY
+    )
+    economic_activity = models.CharField(
+        _("current economic activity"),
+        max_length=20,
+        choices=EconomicActivity.choices,
+        default=EconomicActivity.NONE,
+    )
+    heard_via = models.CharField(
+        _("heard of the programme through"),
+        max_length=20,
+        choices=HeardVia.choices,
+        default=HeardVia.OTHER,
+    )
+    heard_via_detail = models.CharField(_("details"), max_length=200, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.REGISTERED
+    )
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("registered by"),
+    )
+    registered_on = models.DateField(_("registered on"))
+    possible_duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_records"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        verbose_name = _("beneficiary")
+        verbose_name_plural = _("beneficiaries")
+        constraints = [
+            # The database itself refuses a second person with the same phone or national ID,
+            # so two officers registering at once cannot both succeed.
+            models.UniqueConstraint(
+                fields=["organization", "national_id"],
+                condition=models.Q(national_id__isnull=False, merged_into__isnull=True),
+                name="beneficiary_national_id_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "phone"],
+                condition=~models.Q(phone="") & models.Q(merged_into__isnull=True),
+                name="beneficiary_phone_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "branch", "status"]),
+            models.Index(fields=["district", "last_name_key"]),
+            models.Index(fields=["district", "date_of_birth"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.patronymic, self.last_name) if p)
+
+    def age_on(self, day: datetime.date) -> int:
+        born = self.date_of_birth
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+    @property
+    def is_youth(self) -> bool:
+        return self.age_on(timezone.localdate()) <= settings.TANDIR_YOUTH_MAX_AGE
+
+
+class StatusChange(OrganizationScoped):
+    """Dated history of a beneficiary's status; the list view never has to rebuild it."""
+
+    beneficiary = models.ForeignKey(Beneficiary, on_delete=models.CASCADE, related_name="history")
+    from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=Status.choices)
+    changed_on = models.DateField()
+    changed_at = models.DateTimeField(auto_now_add=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+
+
+class Enrolment(OrganizationScoped):
+    beneficiary = models.ForeignKey(
+        Beneficiary, on_delete=models.CASCADE, related_name="enrolments"
+    )
+    project = models.ForeignKey("orgs.Project", on_delete=models.PROTECT, related_name="enrolments")
+    enrolled_on = models.DateField(_("enrolled on"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["beneficiary", "project"], name="enrolment_unique")
+        ]
+
+
+class Consent(OrganizationScoped):
+    """What the person agreed to, and when; withdrawing stops follow-up surveys and sharing."""
+
+    beneficiary = models.ForeignKey(Beneficiary, on_delete=models.CASCADE, related_name="consents")
+    given_on = models.DateField(_("consent given on"))
+    programme_use = models.BooleanField(_("use in the programme"), default=True)
+    follow_up_surveys = models.BooleanField(_("follow-up surveys"), default=False)
+    network_sharing = models.BooleanField(_("anonymised sharing with the network"), default=False)
+    withdrawn_on = models.DateField(_("withdrawn on"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-given_on", "-id"]
+
+    @property
+    def is_active(self) -> bool:
+        return self.withdrawn_on is None
+
+
+class Merge(OrganizationScoped):
+    """A record that two registrations were the same person; the duplicate is kept, pointed at."""
+
+    kept = models.ForeignKey(Beneficiary, on_delete=models.PROTECT, related_name="+")
+    duplicate = models.ForeignKey(Beneficiary, on_delete=models.PROTECT, related_name="+")
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    merged_at = models.DateTimeField(auto_now_add=True)
+    note = models.CharField(max_length=300, blank=True)

@@ -1,0 +1,57 @@
+"""Names and phones made comparable across scripts and spellings, for search and de-duplication.
+
+Armenian, Cyrillic and Latin spellings of one person ("Պետրոսյան", "Петросян", "Petrosyan",
+"Petrosian") fold to the same key: transliterate to ASCII, then fold the spelling variants
+transliteration schemes disagree on.
+"""
+
+from __future__ import annotations
+
+import re
+from difflib import SequenceMatcher
+
+from anyascii import anyascii
+
+# Order matters: digraphs before single letters.
+_FOLDS = [
+    ("kh", "h"), ("gh", "g"), ("tz", "c"), ("ts", "c"), ("dz", "z"), ("zh", "j"),
+    ("ch", "c"), ("sh", "s"), ("ou", "u"), ("yu", "iu"), ("ya", "ia"), ("y", "i"),
+    ("w", "v"), ("q", "k"), ("x", "h"), ("j", "i"), ("h", ""),
+]  # fmt: skip
+_NOT_LETTER = re.compile(r"[^a-z]+")
+_REPEATS = re.compile(r"(.)\1+")
+SIMILAR_NAME_RATIO = 0.85
+
+
+def to_latin(text: str) -> str:
+    """A readable Latin transliteration (for search and for lists in Latin script)."""
+    # Azerbaijani schwa is written "a" in most Latin spellings of names (Məmmədov -> Mammadov).
+    return anyascii(text.replace("ə", "a").replace("Ə", "A")).strip()
+
+
+def name_key(text: str) -> str:
+    """A spelling-insensitive key: 'Hovhannes' and 'Ovanes', 'Петросян' and 'Petrosian' meet."""
+    words = []
+    for word in to_latin(text).lower().split():
+        word = _NOT_LETTER.sub("", word)
+        for old, new in _FOLDS:
+            word = word.replace(old, new)
+        word = _REPEATS.sub(r"\1", word)
+        if word:
+            words.append(word)
+    return " ".join(words)
+
+
+def names_similar(key_a: str, key_b: str) -> bool:
+    return key_a == key_b or SequenceMatcher(None, key_a, key_b).ratio() >= SIMILAR_NAME_RATIO
+
+
+def normalise_phone(raw: str) -> str:
+    """Digits only, with a leading + kept: '+374 (91) 12-34-56' -> '+37491123456'."""
+    raw = (raw or "").strip()
+    digits = re.sub(r"\D", "", raw)
+    if not digits:
+        return ""
+    return ("+" if raw.startswith("+") or raw.startswith("00") else "") + digits.removeprefix(
+        "00" if raw.startswith("00") else ""
+    )
