@@ -1,0 +1,93 @@
+"""Registering beneficiaries: duplicates, scoping and protected categories."""
+
+from __future__ import annotations
+
+import pytest
+
+from tandir.core.models import AccessLog, TargetGroup
+from tandir.registry.actions import PossibleDuplicate, register_beneficiary
+from tandir.registry.duplicates import DuplicateRefused
+from tandir.registry.forms import BeneficiaryForm
+from tandir.registry.models import Beneficiary
+from tandir.registry.queries import access_beneficiary, visible_target_groups
+from tests.factories import beneficiary_data, register
+
+
+def test_registration_creates_household_consent_enrolment_and_history(world):
+    person = register(world)
+    assert person.organization == world.org
+    assert person.household.members_count == 4
+    assert person.consents.get().follow_up_surveys is True
+    assert list(person.enrolments.values_list("project__code", flat=True)) == ["SR1"]
+    assert [h.to_status for h in person.history.all()] == ["registered"]
+    assert person.name_latin == "Anahit Petrosyan"
+
+
+def test_re_registering_a_phone_is_refused_and_changes_nothing(world):
+    register(world)
+    form = BeneficiaryForm(
+        beneficiary_data(world, first_name="Other", last_name="Person", national_id=""),
+        user=world.intake_a,
+    )
+    assert form.is_valid(), form.errors
+    with pytest.raises(DuplicateRefused) as refused:
+        register_beneficiary(world.intake_a, form.cleaned_data)
+    assert refused.value.code == "duplicate_phone"
+    assert Beneficiary.objects.count() == 1
+
+
+def test_re_registering_a_national_id_is_refused(world):
+    register(world)
+    form = BeneficiaryForm(
+        beneficiary_data(world, first_name="Other", last_name="Person", phone="+37499000000"),
+        user=world.intake_a,
+    )
+    assert form.is_valid()
+    with pytest.raises(DuplicateRefused) as refused:
+        register_beneficiary(world.intake_a, form.cleaned_data)
+    assert refused.value.code == "duplicate_national_id"
+
+
+def test_a_similar_name_in_another_script_warns_until_confirmed(world):
+    first = register(world)
+    data = beneficiary_data(
+        world, first_name="Анаит", last_name="Петросян", phone="+37499000001", national_id=""
+    )
+    form = BeneficiaryForm(data, user=world.intake_a)
+    assert form.is_valid()
+    with pytest.raises(PossibleDuplicate) as warned:
+        register_beneficiary(world.intake_a, form.cleaned_data)
+    assert warned.value.candidates == [first]
+    assert Beneficiary.objects.count() == 1
+    confirmed = register_beneficiary(
+        world.intake_a, form.cleaned_data, confirm_possible_duplicate=True
+    )
+    assert confirmed.beneficiary.possible_duplicate_of == first
+
+
+def test_loan_officer_of_branch_b_gets_404_for_branch_a(world):
+    from django.http import Http404
+
+    person = register(world)
+    assert access_beneficiary(world.loan_officer_a, person.pk) == person
+    with pytest.raises(Http404):
+        access_beneficiary(world.loan_officer_b, person.pk)
+    with pytest.raises(Http404):
+        access_beneficiary(world.other_intake, person.pk)
+    with pytest.raises(Http404):
+        access_beneficiary(world.analyst, person.pk)
+    assert access_beneficiary(world.me_officer, person.pk) == person
+
+
+def test_protected_category_hidden_from_role_without_right_and_logged_for_others(world):
+    trafficking = TargetGroup.objects.get(code="victim_of_trafficking")
+    person = register(world, target_groups=[trafficking.pk])
+    assert AccessLog.objects.count() == 0
+    seen_by_loan_officer = access_beneficiary(world.loan_officer_a, person.pk)
+    assert visible_target_groups(world.loan_officer_a, seen_by_loan_officer) == []
+    assert AccessLog.objects.count() == 0
+    seen_by_intake = access_beneficiary(world.intake_a, person.pk)
+    assert visible_target_groups(world.intake_a, seen_by_intake) == [trafficking]
+    access_beneficiary(world.me_officer, person.pk, channel="api")
+    logs = list(AccessLog.objects.order_by("id").values_list("user__username", "channel"))
+    assert logs == [("intake_a", "web"), ("me", "api")]
