@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tandir.core.models import TargetGroup
 from tandir.orgs.models import Branch, District, Locality, Project
-from tandir.registry.models import Beneficiary, Sex
+from tandir.registry.models import Beneficiary, Sex, Status
 from tandir.registry.names import normalise_phone
 
 CURRENCY_CODES = ["AMD", "AZN", "PKR", "TRY", "USD", "EUR", "RUB", "GEL"]
@@ -133,3 +133,46 @@ class BeneficiaryForm(forms.ModelForm):
         if data.get("household_income") is not None and not data.get("household_income_currency"):
             self.add_error("household_income_currency", _("Give the currency of the income."))
         return data
+
+
+class BeneficiaryFilterForm(forms.Form):
+    """The list page's search box and filters; every choice limited to what the user may see."""
+
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("Name in any script, phone or ID")}
+        ),
+    )
+    project = forms.ModelChoiceField(
+        label=_("Project"), queryset=Project.objects.none(), required=False
+    )
+    district = forms.ModelChoiceField(
+        label=_("District"), queryset=District.objects.none(), required=False
+    )
+    target_group = forms.ChoiceField(label=_("Target group"), required=False)
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", "---------"), *Status.choices]
+    )
+    sex = forms.ChoiceField(
+        label=_("Sex"), required=False, choices=[("", "---------"), *Sex.choices]
+    )
+    duplicates = forms.BooleanField(label=_("Possible duplicates only"), required=False)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        from tandir.core.access import scope
+        from tandir.registry.queries import beneficiaries_in_scope, target_groups_for
+
+        super().__init__(*args, **kwargs)
+        self.fields["project"].queryset = scope(  # type: ignore[attr-defined]
+            user, Project.objects.all(), branch_field=None
+        )
+        used = beneficiaries_in_scope(user).values("district_id")
+        self.fields["district"].queryset = District.objects.filter(  # type: ignore[attr-defined]
+            pk__in=used
+        )
+        self.fields["target_group"].choices = [  # type: ignore[attr-defined]
+            ("", "---------"),
+            *((g.code, str(g)) for g in target_groups_for(user)),
+        ]

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import datetime
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from tandir.core.access import scope
 from tandir.core.models import AccessLog, TargetGroup
+from tandir.orgs.models import Branch, Organization
 from tandir.orgs.roles import Right, has_right
-from tandir.registry.models import Beneficiary
+from tandir.registry.models import Beneficiary, Sex, Status
 from tandir.registry.names import name_key, normalise_phone, to_latin
 
 
@@ -70,6 +74,7 @@ def search_beneficiaries(
     target_group: str = "",
     status: str = "",
     sex: str = "",
+    possible_duplicates: bool = False,
 ) -> QuerySet[Beneficiary]:
     """Search by name in any script, phone or national ID, with the list filters."""
     found = beneficiaries_in_scope(user).filter(merged_into=None)
@@ -94,4 +99,87 @@ def search_beneficiaries(
         found = found.filter(status=status)
     if sex:
         found = found.filter(sex=sex)
+    if possible_duplicates:
+        found = found.filter(possible_duplicate_of__isnull=False)
     return found.select_related("branch", "district").distinct()
+
+
+@dataclass
+class RegistrySummary:
+    total: int
+    women: int
+    this_month: int
+    possible_duplicates: int
+    by_status: list[dict[str, Any]]
+
+
+def registry_summary(user: Any, today: datetime.date | None = None) -> RegistrySummary:
+    """Counts for the home page, in two queries whatever the size of the registry."""
+    today = today or timezone.localdate()
+    people = beneficiaries_in_scope(user).filter(merged_into=None)
+    totals = people.aggregate(
+        total=Count("id"),
+        women=Count("id", filter=Q(sex=Sex.FEMALE)),
+        this_month=Count("id", filter=Q(registered_on__gte=today.replace(day=1))),
+        possible_duplicates=Count("id", filter=Q(possible_duplicate_of__isnull=False)),
+    )
+    counts = dict(people.values_list("status").annotate(n=Count("id")).order_by())
+    biggest = max(counts.values(), default=0) or 1
+    by_status = [
+        {
+            "status": status,
+            "label": label,
+            "count": counts.get(status, 0),
+            "percent": round(100 * counts.get(status, 0) / biggest),
+        }
+        for status, label in Status.choices
+    ]
+    return RegistrySummary(by_status=by_status, **totals)
+
+
+def network_aggregates(user: Any) -> list[dict[str, Any]]:
+    """Per member organisation of the user's network: counts only, never a person's record."""
+    members = Organization.objects.filter(networks=user.organization_id)
+    rows = (
+        Beneficiary.objects.filter(organization__in=members, merged_into=None)
+        .values("organization_id")
+        .annotate(people=Count("id"), women=Count("id", filter=Q(sex=Sex.FEMALE)))
+        .order_by()
+    )
+    by_org = {row["organization_id"]: row for row in rows}
+    branches = dict(
+        Branch.objects.filter(organization__in=members)
+        .values_list("organization_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return [
+        {
+            "name": org.name,
+            "people": by_org.get(org.pk, {}).get("people", 0),
+            "women": by_org.get(org.pk, {}).get("women", 0),
+            "branches": branches.get(org.pk, 0),
+        }
+        for org in members.order_by("name")
+    ]
+
+
+def form_initial(person: Beneficiary) -> dict[str, Any]:
+    """Initial values of the form's extra fields (household, projects, consent) for editing."""
+    household = person.household
+    consent = person.consents.filter(withdrawn_on=None).first()
+    initial: dict[str, Any] = {
+        "projects": list(person.enrolments.values_list("project_id", flat=True)),
+        "consent_programme": True,
+        "consent_surveys": bool(consent and consent.follow_up_surveys),
+        "consent_sharing": bool(consent and consent.network_sharing),
+    }
+    if household:
+        initial.update(
+            household_members=household.members_count,
+            household_dependants=household.dependants,
+            household_head_sex=household.head_sex,
+            household_income=household.monthly_income_amount,
+            household_income_currency=household.monthly_income_currency,
+        )
+    return initial
