@@ -1,0 +1,146 @@
+"""The beneficiary import: all or nothing, every bad line reported, re-import creates nobody twice."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from openpyxl import Workbook, load_workbook
+
+from tandir.registry.imports import COLUMNS, import_beneficiaries
+from tandir.registry.models import Beneficiary
+from tests.factories import register
+
+FIRST = ["Anahit", "Gohar", "Armen", "Tigran", "Lusine", "Narek", "Mariam", "Davit", "Sona", "Hayk"]
+LAST = ["Sargsyan", "Hakobyan", "Grigoryan", "Harutyunyan", "Vardanyan", "Karapetyan", "Mkrtchyan",
+        "Gevorgyan", "Avetisyan", "Khachatryan"]  # fmt: skip
+
+
+def good_line(n: int) -> dict[str, str]:
+    return {
+        "first_name": FIRST[n % 10],
+        "patronymic": "",
+        "last_name": LAST[(n // 10) % 10],
+        "sex": "female" if n % 3 else "male",
+        "date_of_birth": f"19{70 + n % 30}-0{1 + n % 9}-1{n % 10}",
+        "phone": f"+3749{n:07d}",
+        "national_id": f"AN{n:07d}",
+        "branch": "A",
+        "district": "Gyumri",
+        "locality": "",
+        "target_groups": "refugee;youth" if n % 4 == 0 else "low_income",
+        "education": "secondary",
+        "economic_activity": "none",
+        "heard_via": "event",
+        "heard_via_detail": "",
+        "projects": "SR1",
+        "household_members": str(2 + n % 5),
+        "household_dependants": "1",
+        "household_head_sex": "female",
+        "household_income": "90000",
+        "household_income_currency": "AMD",
+        "consent_surveys": "yes",
+        "consent_sharing": "no",
+    }
+
+
+def write_csv(path: Path, lines: list[dict[str, str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(lines)
+    return path
+
+
+def test_a_clean_file_creates_everyone(world, tmp_path):
+    path = write_csv(tmp_path / "people.csv", [good_line(n) for n in range(100)])
+    result = import_beneficiaries(world.intake_a, path)
+    assert result.errors == []
+    assert result.created == 100
+    assert Beneficiary.objects.count() == 100
+    person = Beneficiary.objects.get(national_id="AN0000004")
+    assert sorted(person.target_groups.values_list("code", flat=True)) == ["refugee", "youth"]
+    assert person.enrolments.get().project == world.project
+    assert person.consents.get().follow_up_surveys is True
+    assert person.history.get().to_status == "registered"
+
+
+def test_three_bad_lines_are_all_reported_and_nothing_is_created(world, tmp_path):
+    lines = [good_line(n) for n in range(100)]
+    lines[9]["date_of_birth"] = "31/02/1990"
+    lines[41]["branch"] = "NOPE"
+    lines[76]["sex"] = "unknown"
+    path = write_csv(tmp_path / "people.csv", lines)
+    result = import_beneficiaries(world.intake_a, path)
+    assert [(e.line, e.column) for e in result.errors] == [
+        (11, "date_of_birth"),
+        (43, "branch"),
+        (78, "sex"),
+    ]
+    assert "NOPE" in result.errors[1].reason
+    assert Beneficiary.objects.count() == 0
+
+
+def test_re_importing_the_same_file_creates_no_duplicates(world, tmp_path):
+    path = write_csv(tmp_path / "people.csv", [good_line(n) for n in range(20)])
+    assert import_beneficiaries(world.intake_a, path).created == 20
+    again = import_beneficiaries(world.intake_a, path)
+    assert again.errors == []
+    assert (again.created, again.already_registered) == (0, 20)
+    assert Beneficiary.objects.count() == 20
+
+
+def test_a_phone_of_another_person_or_repeated_in_the_file_is_an_error(world, tmp_path):
+    register(world, phone="+37490000003", national_id="")
+    lines = [good_line(n) for n in range(5)]
+    lines[4]["phone"] = lines[1]["phone"]
+    path = write_csv(tmp_path / "people.csv", lines)
+    result = import_beneficiaries(world.intake_a, path)
+    assert [(e.line, e.column) for e in result.errors] == [(5, "phone"), (6, "phone")]
+    assert Beneficiary.objects.count() == 1
+
+
+def test_a_similar_name_in_the_district_is_created_and_flagged(world, tmp_path):
+    existing = register(world, phone="", national_id="")
+    line = good_line(1) | {
+        "first_name": "Анаит",
+        "last_name": "Петросян",
+        "date_of_birth": "1990-04-12",
+    }
+    path = write_csv(tmp_path / "people.csv", [line])
+    result = import_beneficiaries(world.intake_a, path)
+    assert (result.created, result.flagged) == (1, 1)
+    assert Beneficiary.objects.get(last_name="Петросян").possible_duplicate_of == existing
+
+
+def test_xlsx_import_through_the_command(world, tmp_path, capsys):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(COLUMNS)
+    for n in range(3):
+        sheet.append([good_line(n)[c] for c in COLUMNS])
+    path = tmp_path / "people.xlsx"
+    book.save(path)
+    assert load_workbook(path).active.max_row == 4
+    call_command("import_beneficiaries", str(path), "--as", "intake_a")
+    assert "3 created" in capsys.readouterr().out
+    assert Beneficiary.objects.count() == 3
+
+
+def test_the_command_reports_bad_lines_and_fails(world, tmp_path, capsys):
+    lines = [good_line(n) for n in range(3)]
+    lines[2]["household_members"] = "zero"
+    path = write_csv(tmp_path / "people.csv", lines)
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command("import_beneficiaries", str(path), "--as", "intake_a")
+    assert "line 4, column household_members" in capsys.readouterr().err
+    assert Beneficiary.objects.count() == 0
+
+
+def test_a_loan_officer_may_not_import(world, tmp_path):
+    path = write_csv(tmp_path / "people.csv", [good_line(1)])
+    result = import_beneficiaries(world.loan_officer_a, path)
+    assert result.errors and Beneficiary.objects.count() == 0
