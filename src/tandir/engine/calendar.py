@@ -1,0 +1,153 @@
+"""Calendar: repayment frequencies, due dates, holidays and day-count conventions.
+
+Due dates are generated from the first due date (monthly dates keep its day of the month, clamped
+to short months) and then moved to the next working day by an optional holiday calendar. Interest
+periods use the scheduled dates, before the holiday move, so that a holiday never changes what a
+client owes.
+"""
+
+from __future__ import annotations
+
+import calendar as _stdlib_calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from functools import lru_cache
+
+
+class Frequency(StrEnum):
+    """How often installments fall due."""
+
+    WEEKLY = "weekly"
+    BIWEEKLY = "biweekly"
+    FOURWEEKLY = "fourweekly"
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+
+    @property
+    def periods_per_year(self) -> int:
+        return _PERIODS_PER_YEAR[self]
+
+
+_PERIODS_PER_YEAR = {
+    Frequency.WEEKLY: 52,
+    Frequency.BIWEEKLY: 26,
+    Frequency.FOURWEEKLY: 13,
+    Frequency.MONTHLY: 12,
+    Frequency.QUARTERLY: 4,
+}
+_DAYS_PER_PERIOD = {Frequency.WEEKLY: 7, Frequency.BIWEEKLY: 14, Frequency.FOURWEEKLY: 28}
+_MONTHS_PER_PERIOD = {Frequency.MONTHLY: 1, Frequency.QUARTERLY: 3}
+
+
+class DayCount(StrEnum):
+    """How the interest of one period is measured.
+
+    PERIODIC divides the nominal annual rate by the periods per year, whatever the dates; the
+    others count days between due dates.
+    """
+
+    PERIODIC = "periodic"
+    ACTUAL_365 = "actual/365"
+    ACTUAL_360 = "actual/360"
+    THIRTY_360 = "30/360"
+
+
+MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY, SATURDAY, SUNDAY = range(7)
+
+
+@dataclass(frozen=True, slots=True)
+class HolidayCalendar:
+    """Days on which nothing falls due: public holidays and the weekly rest days."""
+
+    holidays: frozenset[date] = frozenset()
+    weekend: frozenset[int] = frozenset()
+
+    def is_working_day(self, day: date) -> bool:
+        return day.weekday() not in self.weekend and day not in self.holidays
+
+    def next_working_day(self, day: date) -> date:
+        """The day itself if it is a working day, else the first working day after it."""
+        if len(self.weekend) >= 7:
+            raise ValueError("a calendar whose every weekday is a rest day has no working day")
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        return day
+
+
+NO_HOLIDAYS = HolidayCalendar()
+
+
+def add_months(start: date, months: int, anchor_day: int | None = None) -> date:
+    """The date `months` later on the anchor day (default the start's day), clamped to month end."""
+    day = start.day if anchor_day is None else anchor_day
+    month_index = start.month - 1 + months
+    year = start.year + month_index // 12
+    month = month_index % 12 + 1
+    last = _stdlib_calendar.monthrange(year, month)[1]
+    return date(year, month, min(day, last))
+
+
+def add_periods(start: date, frequency: Frequency, count: int) -> date:
+    """The date `count` periods after `start`."""
+    days = _DAYS_PER_PERIOD.get(frequency)
+    if days is not None:
+        return start + timedelta(days=days * count)
+    return add_months(start, _MONTHS_PER_PERIOD[frequency] * count)
+
+
+def default_first_due(disbursed: date, frequency: Frequency) -> date:
+    """One period after disbursement."""
+    return add_periods(disbursed, frequency, 1)
+
+
+@lru_cache(maxsize=4096)
+def scheduled_dates(first_due: date, frequency: Frequency, count: int) -> tuple[date, ...]:
+    """The `count` contractual due dates, before any holiday move."""
+    return tuple(add_periods(first_due, frequency, k) for k in range(count))
+
+
+@lru_cache(maxsize=4096)
+def due_dates(
+    first_due: date, frequency: Frequency, count: int, calendar: HolidayCalendar = NO_HOLIDAYS
+) -> tuple[date, ...]:
+    """The `count` due dates, each moved to the next working day of the calendar."""
+    dates = scheduled_dates(first_due, frequency, count)
+    if not calendar.holidays and not calendar.weekend:
+        return dates
+    return tuple(calendar.next_working_day(day) for day in dates)
+
+
+def days_30_360(start: date, end: date) -> int:
+    """Days between two dates by the 30/360 bond basis (ISDA): every month counts 30 days."""
+    d1 = min(start.day, 30)
+    d2 = end.day
+    if d2 == 31 and d1 == 30:
+        d2 = 30
+    return 360 * (end.year - start.year) + 30 * (end.month - start.month) + (d2 - d1)
+
+
+_BASIS = {DayCount.ACTUAL_365: 365, DayCount.ACTUAL_360: 360, DayCount.THIRTY_360: 360}
+
+
+def year_fraction(start: date, end: date, day_count: DayCount) -> tuple[int, int]:
+    """Days and basis of the period from `start` to `end` (interest = balance × rate × d ÷ b)."""
+    if day_count is DayCount.PERIODIC:
+        raise ValueError("the periodic day count has no year fraction")
+    days = days_30_360(start, end) if day_count is DayCount.THIRTY_360 else (end - start).days
+    return days, _BASIS[day_count]
+
+
+@lru_cache(maxsize=4096)
+def period_fractions(
+    disbursed: date, scheduled: tuple[date, ...], day_count: DayCount
+) -> tuple[Decimal, ...]:
+    """Each period's length as a fraction of a year, from disbursement through every due date."""
+    fractions = []
+    previous = disbursed
+    for day in scheduled:
+        days, basis = year_fraction(previous, day, day_count)
+        fractions.append(Decimal(days) / Decimal(basis))
+        previous = day
+    return tuple(fractions)

@@ -1,0 +1,411 @@
+"""Schedule: the repayment schedule of one loan, exact to the currency's minor unit.
+
+Each installment has a number, a due date, principal, charge (interest; profit for Murabaha; zero
+for Qard Hasan), fees, savings, total and the principal balance after it. Every component is
+rounded by the product's rule and the rounding remainder goes to the last installment, so the
+principal always sums exactly to the amount financed.
+
+Charge by method:
+- flat: the annual rate ÷ periods per year on the original amount, every period;
+- declining: equal installments (annuity over the installments after the principal grace),
+  interest on the balance, the last installment clears the balance;
+- equal-principal: the same principal every installment plus interest on the balance;
+- qard-hasan: none;
+- murabaha: the markup (cost × markup %) is recognised straight-line over the installments that
+  repay cost, i.e. in proportion to the cost each one repays; the sale price never changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, localcontext
+from typing import NamedTuple
+
+from tandir.engine.calendar import (
+    DayCount,
+    default_first_due,
+    due_dates,
+    period_fractions,
+    scheduled_dates,
+)
+from tandir.engine.money import (
+    ENGINE_CONTEXT,
+    ONE,
+    ZERO,
+    Rounder,
+    percent,
+    rounder,
+)
+from tandir.engine.products import (
+    CompulsorySavings,
+    FeeTiming,
+    InvalidTerms,
+    LoanTerms,
+    Method,
+    Product,
+    SavingsTiming,
+    validate_terms,
+)
+
+
+class Installment(NamedTuple):
+    """One row of a schedule.
+
+    A named tuple rather than a dataclass: a portfolio has millions of rows and tuples are the
+    cheapest immutable record Python has (see bench/bench_engine.py).
+    """
+
+    number: int
+    due_date: date
+    principal: Decimal
+    charge: Decimal
+    fees: Decimal
+    savings: Decimal
+    total: Decimal
+    balance: Decimal
+
+
+class Totals(NamedTuple):
+    principal: Decimal
+    charge: Decimal
+    fees: Decimal
+    savings: Decimal
+    total: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """A loan's installments and the cash that changes hands at disbursement and at the end."""
+
+    terms: LoanTerms
+    installments: tuple[Installment, ...]
+    # Upfront fees, whether deducted from the disbursement or paid separately.
+    upfront_fees: Decimal
+    # Upfront fees paid separately (not deducted): the client hands them over at disbursement.
+    upfront_fees_paid_separately: Decimal
+    savings_withheld: Decimal
+    # Savings (withheld and collected) plus their interest, returned with the last installment.
+    savings_returned: Decimal
+    # Cash the client actually gets at disbursement.
+    amount_received: Decimal
+
+    @property
+    def product(self) -> Product:
+        return self.terms.product
+
+    @property
+    def currency(self) -> str:
+        return self.terms.product.currency
+
+    @property
+    def amount_financed(self) -> Decimal:
+        return self.terms.amount
+
+    @property
+    def disbursed(self) -> date:
+        return self.terms.disbursed
+
+    def totals(self) -> Totals:
+        principal = charge = fees = savings = total = ZERO
+        for row in self.installments:
+            principal += row.principal
+            charge += row.charge
+            fees += row.fees
+            savings += row.savings
+            total += row.total
+        return Totals(principal, charge, fees, savings, total)
+
+    def total_cost_of_credit(self) -> Decimal:
+        """Charge plus every fee the client pays; savings come back, so they are not a cost."""
+        totals = self.totals()
+        return totals.charge + totals.fees + self.upfront_fees
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What a product and a number of installments fix for every loan: computed once, cached."""
+
+    round: Rounder
+    round_minor: Rounder
+    # Zero with the currency's decimals, so that every amount prints alike (0.00, not 0).
+    zero: Decimal
+    period_rate: Decimal
+    # Installment per unit of amount over the amortising installments (declining method).
+    annuity_factor: Decimal
+    amortising: int
+    fee_fixed: Decimal
+    fee_percent: Decimal
+    upfront_fixed_deducted: Decimal
+    upfront_percent_deducted: Decimal
+    upfront_fixed_separate: Decimal
+    upfront_percent_separate: Decimal
+
+
+_PLANS: dict[tuple[int, int], tuple[Product, _Plan]] = {}
+_PLAN_CACHE_LIMIT = 4096
+
+
+def _plan_for(product: Product, installments: int) -> _Plan:
+    # Keyed by identity and checked with `is`: hashing a product with all its nested settings on
+    # every loan would cost more than the schedule itself.
+    key = (id(product), installments)
+    entry = _PLANS.get(key)
+    if entry is not None and entry[0] is product:
+        return entry[1]
+    plan = _make_plan(product, installments)
+    if len(_PLANS) >= _PLAN_CACHE_LIMIT:
+        _PLANS.clear()
+    _PLANS[key] = (product, plan)
+    return plan
+
+
+def _make_plan(product: Product, installments: int) -> _Plan:
+    rule = product.rounding
+    ppy = product.frequency.periods_per_year
+    period_rate = percent(product.annual_rate_percent) / ppy
+    amortising = installments - product.grace.principal
+    if amortising <= 0:
+        factor = ONE
+    elif period_rate == ZERO:
+        factor = ONE / amortising
+    else:
+        factor = period_rate / (ONE - (ONE + period_rate) ** -amortising)
+    fee_fixed = fee_percent = ZERO
+    up_fixed_d = up_percent_d = up_fixed_s = up_percent_s = ZERO
+    for fee in product.fees:
+        if fee.timing is FeeTiming.PER_INSTALLMENT:
+            if fee.is_percent:
+                fee_percent += percent(fee.value)
+            else:
+                fee_fixed += fee.value
+        elif fee.deducted_from_disbursement:
+            if fee.is_percent:
+                up_percent_d += percent(fee.value)
+            else:
+                up_fixed_d += fee.value
+        elif fee.is_percent:
+            up_percent_s += percent(fee.value)
+        else:
+            up_fixed_s += fee.value
+    return _Plan(
+        round=rounder(rule),
+        round_minor=rounder(rule.minor()),
+        zero=rounder(rule.minor())(ZERO),
+        period_rate=period_rate,
+        annuity_factor=factor,
+        amortising=amortising,
+        fee_fixed=fee_fixed,
+        fee_percent=fee_percent,
+        upfront_fixed_deducted=up_fixed_d,
+        upfront_percent_deducted=up_percent_d,
+        upfront_fixed_separate=up_fixed_s,
+        upfront_percent_separate=up_percent_s,
+    )
+
+
+def build_schedule(terms: LoanTerms) -> Schedule:
+    """The repayment schedule of a loan; raises `InvalidTerms` listing every problem."""
+    with localcontext(ENGINE_CONTEXT):
+        return _build(terms)
+
+
+def _build(terms: LoanTerms) -> Schedule:
+    product = terms.product
+    amount = terms.amount
+    count = terms.installments
+    grace = product.grace
+    disbursed = terms.disbursed
+    first_due = terms.first_due
+    # The cheap checks run on every loan; the full list of problems only when one fails.
+    if (
+        count <= 0
+        or not amount > ZERO
+        or max(grace.principal, grace.interest_payment, grace.interest_free) >= count
+        or (first_due is not None and first_due <= disbursed)
+    ):
+        raise InvalidTerms(validate_terms(terms))
+    _check_product(product)
+    plan = _plan_for(product, count)
+    rnd = plan.round
+    method = product.method
+    frequency = product.frequency
+    if first_due is None:
+        first_due = default_first_due(disbursed, frequency)
+    dates = due_dates(first_due, frequency, count, product.calendar)
+
+    grace_principal = grace.principal
+    grace_payment = grace.interest_payment
+    grace_free = grace.interest_free
+    amortising = plan.amortising
+    last = count
+
+    zero = plan.zero
+    fee_each = plan.fee_fixed + zero
+    if plan.fee_percent:
+        fee_each += rnd(amount * plan.fee_percent)
+    savings = product.savings
+    savings_each = zero
+    savings_withheld = zero
+    if savings is not None:
+        savings_each, savings_withheld = _savings_amounts(savings, amount, rnd)
+    fixed_extra = fee_each + savings_each
+
+    # Per-method amounts that do not change from one installment to the next.
+    principal_each = ZERO
+    regular = ZERO
+    charge_each = ZERO
+    charge_total = ZERO
+    rates: tuple[Decimal, ...] | None = None
+    period_rate = plan.period_rate
+    declining = method is Method.DECLINING
+    balance_based = declining or method is Method.EQUAL_PRINCIPAL
+    if declining:
+        regular = rnd(amount * plan.annuity_factor)
+    else:
+        principal_each = rnd(amount / amortising)
+    if balance_based:
+        if product.day_count is not DayCount.PERIODIC:
+            annual = percent(product.annual_rate_percent)
+            fractions = period_fractions(
+                disbursed, scheduled_dates(first_due, frequency, count), product.day_count
+            )
+            rates = tuple(annual * fraction for fraction in fractions)
+    elif method is Method.FLAT:
+        charge_each = rnd(amount * period_rate)
+        charge_total = rnd(amount * period_rate * (count - grace_free))
+    elif method is Method.MURABAHA:
+        charge_total = plan.round_minor(amount * percent(product.markup_percent))
+        charge_each = rnd(charge_total / amortising)
+
+    rows: list[Installment] = []
+    append = rows.append
+    balance = amount
+    charged = ZERO
+    deferred = ZERO
+    deferred_left = ZERO
+    deferred_share = ZERO
+    for number in range(1, count + 1):
+        # Charge accrued in this period.
+        if number <= grace_free:
+            accrued = zero
+        elif balance_based:
+            rate = period_rate if rates is None else rates[number - 1]
+            accrued = rnd(balance * rate)
+        elif method is Method.FLAT or (method is Method.MURABAHA and number > grace_principal):
+            accrued = charge_total - charged
+            if number != last and charge_each < accrued:
+                accrued = charge_each
+            charged += accrued
+        else:
+            accrued = zero
+
+        # Principal repaid in this installment.
+        if number <= grace_principal:
+            principal = zero
+        elif number == last:
+            principal = balance
+        else:
+            principal = regular - accrued if declining else principal_each
+            if principal > balance:
+                principal = balance
+            elif principal < ZERO:
+                principal = zero
+        balance -= principal
+
+        # Charge paid: deferred during the interest-payment grace, then spread evenly.
+        if grace_payment:
+            if number <= grace_payment:
+                deferred += accrued
+                charge = zero
+            else:
+                if number == grace_payment + 1:
+                    deferred_left = deferred
+                    deferred_share = rnd(deferred / (count - grace_payment))
+                part = deferred_left if number == last else min(deferred_share, deferred_left)
+                deferred_left -= part
+                charge = accrued + part
+        else:
+            charge = accrued
+
+        append(
+            Installment(
+                number,
+                dates[number - 1],
+                principal,
+                charge,
+                fee_each,
+                savings_each,
+                principal + charge + fixed_extra,
+                balance,
+            )
+        )
+
+    upfront_deducted = plan.upfront_fixed_deducted + zero
+    if plan.upfront_percent_deducted:
+        upfront_deducted += rnd(amount * plan.upfront_percent_deducted)
+    upfront_separate = plan.upfront_fixed_separate + zero
+    if plan.upfront_percent_separate:
+        upfront_separate += rnd(amount * plan.upfront_percent_separate)
+    savings_returned = zero
+    if savings is not None:
+        savings_returned = _savings_returned(
+            savings, savings_withheld, savings_each, count, frequency.periods_per_year, rnd
+        )
+    return Schedule(
+        terms=terms,
+        installments=tuple(rows),
+        upfront_fees=upfront_deducted + upfront_separate,
+        upfront_fees_paid_separately=upfront_separate,
+        savings_withheld=savings_withheld,
+        savings_returned=savings_returned,
+        amount_received=amount - upfront_deducted - savings_withheld,
+    )
+
+
+_CHECKED_PRODUCTS: dict[int, Product] = {}
+
+
+def _check_product(product: Product) -> None:
+    if _CHECKED_PRODUCTS.get(id(product)) is product:
+        return
+    # Product-level problems do not depend on the loan; check them with a neutral loan.
+    probe = LoanTerms(product, ONE, max(1, _grace_max(product) + 1), date(2000, 1, 1))
+    errors = validate_terms(probe)
+    if errors:
+        raise InvalidTerms(errors)
+    if len(_CHECKED_PRODUCTS) >= _PLAN_CACHE_LIMIT:
+        _CHECKED_PRODUCTS.clear()
+    _CHECKED_PRODUCTS[id(product)] = product
+
+
+def _grace_max(product: Product) -> int:
+    grace = product.grace
+    return max(grace.principal, grace.interest_payment, grace.interest_free)
+
+
+def _savings_amounts(
+    savings: CompulsorySavings, amount: Decimal, rnd: Rounder
+) -> tuple[Decimal, Decimal]:
+    """(collected per installment, withheld at disbursement)."""
+    value = rnd(amount * percent(savings.value)) if savings.is_percent else savings.value
+    if savings.timing is SavingsTiming.PER_INSTALLMENT:
+        return value, ZERO
+    return ZERO, value
+
+
+def _savings_returned(
+    savings: CompulsorySavings,
+    withheld: Decimal,
+    each: Decimal,
+    count: int,
+    periods_per_year: int,
+    rnd: Rounder,
+) -> Decimal:
+    saved = withheld + each * count
+    rate = percent(savings.annual_interest_percent)
+    if rate == ZERO:
+        return saved
+    # Simple interest for the periods each deposit stays with the MFI.
+    deposit_periods = withheld * count + each * (count * (count - 1) // 2)
+    return saved + rnd(deposit_periods * rate / periods_per_year)
