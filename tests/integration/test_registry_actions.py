@@ -91,3 +91,20 @@ def test_protected_category_hidden_from_role_without_right_and_logged_for_others
     access_beneficiary(world.me_officer, person.pk, channel="api")
     logs = list(AccessLog.objects.order_by("id").values_list("user__username", "channel"))
     assert logs == [("intake_a", "web"), ("me", "api")]
+
+
+def test_youth_is_derived_from_age_and_filterable(world, settings):
+    from django.utils import timezone
+
+    from tandir.registry.queries import search_beneficiaries
+
+    today = timezone.localdate()
+    young = register(world, date_of_birth=f"{today.year - 20}-01-01")
+    older = register(
+        world, date_of_birth="1970-01-01", phone="+37499555111", national_id="", first_name="Gor"
+    )
+    assert [g.code for g in visible_target_groups(world.intake_a, young)] == ["youth"]
+    assert visible_target_groups(world.intake_a, older) == []
+    assert list(search_beneficiaries(world.intake_a, target_group="youth")) == [young]
+    settings.TANDIR_YOUTH_MAX_AGE = 60
+    assert set(search_beneficiaries(world.intake_a, target_group="youth")) == {young, older}

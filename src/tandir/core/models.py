@@ -21,6 +21,9 @@ class OrganizationScoped(models.Model):
         abstract = True
 
 
+YOUTH = "youth"
+
+
 class TargetGroup(models.Model):
     """A group the programme serves (refugee, youth, ...). Protected groups need a special right."""
 
@@ -32,6 +35,9 @@ class TargetGroup(models.Model):
         help_text=_("Visible only to roles with the right to see protected categories."),
     )
     sort_order = models.PositiveSmallIntegerField(default=0)
+
+    # Membership of these groups follows from other facts and is never ticked by hand.
+    DERIVED_CODES = frozenset({YOUTH})
 
     class Meta:
         ordering = ["sort_order", "code"]

@@ -9,7 +9,6 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tandir.core.models import TargetGroup
 from tandir.orgs.models import Branch, District, Locality, Project
 from tandir.registry.models import Beneficiary, Sex, Status
 from tandir.registry.names import normalise_phone
@@ -76,7 +75,7 @@ class BeneficiaryForm(forms.ModelForm):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         from tandir.core.access import scope
-        from tandir.orgs.roles import Right, has_right
+        from tandir.registry.queries import choosable_target_groups
 
         super().__init__(*args, **kwargs)
         self.user = user
@@ -85,10 +84,7 @@ class BeneficiaryForm(forms.ModelForm):
         self.fields["projects"].queryset = scope(  # type: ignore[attr-defined]
             user, Project.objects.all(), branch_field=None
         )
-        groups = TargetGroup.objects.all()
-        if not has_right(user, Right.SEE_PROTECTED):
-            groups = groups.filter(is_protected=False)
-        self.fields["target_groups"].queryset = groups  # type: ignore[attr-defined]
+        self.fields["target_groups"].queryset = choosable_target_groups(user)  # type: ignore[attr-defined]
         self.fields["district"].queryset = District.objects.select_related(  # type: ignore[attr-defined]
             "region"
         )

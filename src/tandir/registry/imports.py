@@ -41,6 +41,7 @@ from tandir.registry.models import (
     StatusChange,
 )
 from tandir.registry.names import names_similar, to_latin
+from tandir.registry.queries import choosable_target_groups
 
 COLUMNS = [
     "first_name", "patronymic", "last_name", "sex", "date_of_birth", "phone", "national_id",
@@ -141,10 +142,7 @@ class _Lookups:
         self.projects = {
             p.code.lower(): p for p in scope(officer, Project.objects.all(), branch_field=None)
         }
-        groups = TargetGroup.objects.all()
-        if not has_right(officer, Right.SEE_PROTECTED):
-            groups = groups.filter(is_protected=False)
-        self.groups = {g.code.lower(): g for g in groups}
+        self.groups = {g.code.lower(): g for g in choosable_target_groups(officer)}
         country = getattr(officer.organization, "country_id", None)
         districts = District.objects.select_related("region")
         if country:
@@ -192,6 +190,8 @@ def _form_data(
     data["locality"] = locality.pk if locality else ""
     for column, table in (("target_groups", lookups.groups), ("projects", lookups.projects)):
         codes = [c.strip().lower() for c in data[column].replace(",", ";").split(";") if c.strip()]
+        if column == "target_groups":
+            codes = [c for c in codes if c not in TargetGroup.DERIVED_CODES]  # youth: from age
         unknown = [c for c in codes if c not in table]
         if unknown:
             bad(column, _("unknown codes: %(codes)s") % {"codes": ", ".join(unknown)})

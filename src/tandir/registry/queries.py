@@ -6,12 +6,13 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from tandir.core.access import scope
-from tandir.core.models import AccessLog, TargetGroup
+from tandir.core.models import YOUTH, AccessLog, TargetGroup
 from tandir.orgs.models import Branch, Organization
 from tandir.orgs.roles import Right, has_right
 from tandir.registry.models import Beneficiary, Sex, Status
@@ -53,9 +54,33 @@ def access_beneficiary(user: Any, beneficiary_id: Any, *, channel: str = "web") 
 
 
 def visible_target_groups(user: Any, beneficiary: Beneficiary) -> list[TargetGroup]:
-    """The person's target groups, without protected ones for roles that may not see them."""
+    """The person's target groups, without protected ones for roles that may not see them.
+
+    Youth is derived from the age (threshold TANDIR_YOUTH_MAX_AGE), not stored.
+    """
     see_protected = has_right(user, Right.SEE_PROTECTED)
-    return [g for g in beneficiary.target_groups.all() if see_protected or not g.is_protected]
+    groups = [
+        g
+        for g in beneficiary.target_groups.all()
+        if (see_protected or not g.is_protected) and g.code not in TargetGroup.DERIVED_CODES
+    ]
+    if beneficiary.is_youth:
+        groups.extend(TargetGroup.objects.filter(code=YOUTH))
+    return sorted(groups, key=lambda g: (g.sort_order, g.code))
+
+
+def youngest_non_youth_birthday(today: datetime.date) -> datetime.date:
+    """People born after this date are youth today."""
+    years = settings.TANDIR_YOUTH_MAX_AGE + 1
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - years, day=28)
+
+
+def choosable_target_groups(user: Any) -> QuerySet[TargetGroup]:
+    """Groups an officer may tick on a form: visible to them and not derived."""
+    return target_groups_for(user).exclude(code__in=TargetGroup.DERIVED_CODES)
 
 
 def target_groups_for(user: Any) -> QuerySet[TargetGroup]:
@@ -93,7 +118,9 @@ def search_beneficiaries(
         found = found.filter(enrolments__project_id=project)
     if district:
         found = found.filter(district_id=district)
-    if target_group and target_groups_for(user).filter(code=target_group).exists():
+    if target_group == YOUTH:
+        found = found.filter(date_of_birth__gt=youngest_non_youth_birthday(timezone.localdate()))
+    elif target_group and target_groups_for(user).filter(code=target_group).exists():
         found = found.filter(target_groups__code=target_group)
     if status:
         found = found.filter(status=status)
