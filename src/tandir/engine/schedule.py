@@ -248,7 +248,7 @@ def _build(terms: LoanTerms) -> Schedule:
     savings_each = zero
     savings_withheld = zero
     if savings is not None:
-        savings_each, savings_withheld = _savings_amounts(savings, amount, rnd)
+        savings_each, savings_withheld = _savings_amounts(savings, amount, rnd, zero)
     fixed_extra = fee_each + savings_each
 
     # Per-method amounts that do not change from one installment to the next.
@@ -385,10 +385,11 @@ def _grace_max(product: Product) -> int:
 
 
 def _savings_amounts(
-    savings: CompulsorySavings, amount: Decimal, rnd: Rounder
+    savings: CompulsorySavings, amount: Decimal, rnd: Rounder, zero: Decimal
 ) -> tuple[Decimal, Decimal]:
     """(collected per installment, withheld at disbursement)."""
-    value = rnd(amount * percent(savings.value)) if savings.is_percent else savings.value
+    # Adding a zero with the currency's decimals prints a fixed 5 as 5.00.
+    value = rnd(amount * percent(savings.value)) if savings.is_percent else savings.value + zero
     if savings.timing is SavingsTiming.PER_INSTALLMENT:
         return value, ZERO
     return ZERO, value
