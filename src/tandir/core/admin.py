@@ -72,7 +72,7 @@ class TargetGroupAdmin(admin.ModelAdmin):
         # Target groups are shared by every organisation: only the platform operator edits them.
         return bool(request.user.is_superuser)
 
-    has_add_permission = has_delete_permission = has_change_permission  # type: ignore[assignment]
+    has_add_permission = has_delete_permission = has_change_permission
 
 
 @admin.register(AccessLog)

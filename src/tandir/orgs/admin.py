@@ -63,7 +63,7 @@ class ProjectAdmin(ScopedAdmin):
 
 
 @admin.register(StaffUser)
-class StaffUserAdmin(ScopedAdmin, UserAdmin):  # type: ignore[misc]
+class StaffUserAdmin(ScopedAdmin, UserAdmin):
     list_display = ["username", "first_name", "last_name", "role", "is_active"]
     list_filter = ["role", "is_active"]
     fieldsets = (
@@ -89,7 +89,7 @@ class ReferenceAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return bool(request.user.is_superuser)
 
-    has_add_permission = has_delete_permission = has_change_permission  # type: ignore[assignment]
+    has_add_permission = has_delete_permission = has_change_permission
 
 
 for model in (Country, Region, District, Locality):

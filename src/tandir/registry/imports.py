@@ -238,7 +238,7 @@ def validate_file(
                     continue  # already reported in the file's own words
                 for message in messages:
                     line_errors.append(
-                        LineError(line, column if column != "__all__" else "-", message)
+                        LineError(line, column if column != "__all__" else "-", str(message))
                     )
         result.errors.extend(
             sorted(
@@ -289,8 +289,11 @@ def _check_duplicates(officer: Any, rows: list[_Row], result: ImportResult) -> N
                 holders["national_id", b.national_id] = b
     remaining = []
     for row in rows:
-        held = [(c, holders.get((c, row.data.get(c) or ""))) for c in ("national_id", "phone")]
-        held = [(c, h) for c, h in held if h]
+        held = [
+            (c, holders[c, row.data[c]])
+            for c in ("national_id", "phone")
+            if (c, row.data.get(c)) in holders
+        ]
         if not held:
             remaining.append(row)
             continue

@@ -173,7 +173,7 @@ def network_aggregates(user: Any) -> list[dict[str, Any]]:
         .annotate(people=Count("id"), women=Count("id", filter=Q(sex=Sex.FEMALE)))
         .order_by()
     )
-    by_org = {row["organization_id"]: row for row in rows}
+    by_org: dict[int, Any] = {row["organization_id"]: row for row in rows}
     branches = dict(
         Branch.objects.filter(organization__in=members)
         .values_list("organization_id")
