@@ -29,3 +29,26 @@ class ApiToken(models.Model):
     @staticmethod
     def new_token() -> str:
         return "tdr_" + secrets.token_urlsafe(32)
+
+
+class IdempotencyKey(models.Model):
+    """The first response to a request sent with an `Idempotency-Key`, replayed on a retry.
+
+    Only successful responses are kept: a refused request changed nothing, so sending it again
+    is safe and answers the same way.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.key}"
