@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from tandir.api.main import api
 from tandir.web import views as web_views
 
 urlpatterns = [
@@ -11,4 +12,5 @@ urlpatterns = [
     path("beneficiaries/", include("tandir.registry.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", api.urls),
 ]

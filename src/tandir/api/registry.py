@@ -1,0 +1,503 @@
+"""/api/v1/beneficiaries: list and search, register, read and change beneficiaries.
+
+Handlers only parse, call the registry (form, actions, queries) and shape the answer; every
+rule (scope, duplicates, protected categories) lives in `tandir.registry`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Field, Header, Query, Router, Schema, Status
+
+from tandir.api.errors import Invalid, form_errors
+from tandir.api.idempotency import Answer, answer_once
+from tandir.api.schemas import (
+    EconomicActivityCode,
+    EducationCode,
+    ErrorOut,
+    HeardViaCode,
+    MoneyIn,
+    MoneyOut,
+    Ref,
+    SexCode,
+    StatusCode,
+)
+from tandir.core.access import scope
+from tandir.core.errors import NotAllowed
+from tandir.core.models import AccessLog
+from tandir.orgs.models import Branch, Project
+from tandir.orgs.roles import Right, has_right
+from tandir.registry.actions import register_beneficiary, update_beneficiary
+from tandir.registry.forms import BeneficiaryForm
+from tandir.registry.models import Beneficiary, Enrolment
+from tandir.registry.queries import (
+    access_beneficiary,
+    beneficiaries_in_scope,
+    search_beneficiaries,
+    target_groups_for,
+    visible_target_groups,
+)
+
+router = Router(tags=["beneficiaries"])
+
+MAX_LIMIT = 200
+
+
+def _errors(*codes: int) -> dict[int, type[Schema]]:
+    return dict.fromkeys(codes, ErrorOut)
+
+
+# --- Shapes -------------------------------------------------------------------------------
+
+
+class HouseholdOut(Schema):
+    members_count: int
+    dependants: int
+    head_sex: SexCode
+    monthly_income: MoneyOut | None
+
+
+class BeneficiaryOut(Schema):
+    id: int
+    first_name: str
+    patronymic: str
+    last_name: str
+    name_latin: str
+    sex: SexCode
+    date_of_birth: datetime.date
+    phone: str
+    national_id: str | None
+    branch: Ref
+    district: Ref
+    target_groups: list[str] = Field(
+        description="Codes. Protected groups appear only for roles allowed to see them."
+    )
+    status: StatusCode
+    registered_on: datetime.date
+    projects: list[str] = Field(description="Codes of the projects the person is enrolled in.")
+    household: HouseholdOut | None
+    merged_into: int | None = Field(
+        description="Set when this registration was merged into another record; use that one."
+    )
+
+
+class BeneficiaryPage(Schema):
+    count: int = Field(description="How many records match, over all pages.")
+    limit: int
+    offset: int
+    items: list[BeneficiaryOut]
+
+
+class BeneficiaryFilters(Schema):
+    q: str = Field("", description="Name in any script (Latin, Cyrillic, Armenian), phone or ID.")
+    project: str = Field("", description="Project code.")
+    district: int | None = Field(None, description="District id.")
+    target_group: str = Field("", description="Target group code.")
+    status: StatusCode | None = None
+    sex: SexCode | None = None
+    limit: int = Field(settings.TANDIR_PAGE_SIZE, ge=1, le=MAX_LIMIT)
+    offset: int = Field(0, ge=0)
+
+
+class HouseholdIn(Schema):
+    members_count: int
+    dependants: int = 0
+    head_sex: SexCode
+    monthly_income: MoneyIn | None = None
+
+
+class HouseholdPatch(Schema):
+    members_count: int | None = None
+    dependants: int | None = None
+    head_sex: SexCode | None = None
+    monthly_income: MoneyIn | None = None
+
+
+class ConsentIn(Schema):
+    programme_use: bool = Field(description="Required: must be true to register.")
+    follow_up_surveys: bool = False
+    network_sharing: bool = False
+
+
+CONFIRM_DESCRIPTION = (
+    "Set true after checking the `candidate_ids` of a `possible_duplicate` answer: "
+    "the person is not one of them."
+)
+
+
+class BeneficiaryIn(Schema):
+    first_name: str
+    patronymic: str = ""
+    last_name: str
+    sex: SexCode
+    date_of_birth: datetime.date
+    phone: str = ""
+    national_id: str | None = Field(None, description="Optional: refugees may have none.")
+    branch: int | None = Field(
+        None, description="Branch id; may be left out by staff of one branch."
+    )
+    district: int
+    locality: int | None = None
+    target_groups: list[str] = Field([], description="Target group codes.")
+    projects: list[str] = Field([], description="Codes of projects to enrol the person in.")
+    education: EducationCode = "secondary"
+    economic_activity: EconomicActivityCode = "none"
+    heard_via: HeardViaCode = "other"
+    heard_via_detail: str = ""
+    household: HouseholdIn
+    consent: ConsentIn
+    confirm_possible_duplicate: bool = Field(False, description=CONFIRM_DESCRIPTION)
+
+
+class BeneficiaryPatch(Schema):
+    """Only the fields sent change. `projects` adds enrolments; existing ones stay."""
+
+    first_name: str | None = None
+    patronymic: str | None = None
+    last_name: str | None = None
+    sex: SexCode | None = None
+    date_of_birth: datetime.date | None = None
+    phone: str | None = None
+    national_id: str | None = None
+    branch: int | None = None
+    district: int | None = None
+    locality: int | None = None
+    target_groups: list[str] | None = None
+    projects: list[str] | None = None
+    education: EducationCode | None = None
+    economic_activity: EconomicActivityCode | None = None
+    heard_via: HeardViaCode | None = None
+    heard_via_detail: str | None = None
+    household: HouseholdPatch | None = None
+    confirm_possible_duplicate: bool = Field(False, description=CONFIRM_DESCRIPTION)
+
+
+# --- From the API's shape to the registry's form and back ------------------------------------
+
+# The form's flat names, as the API's nested field paths, for error messages.
+FORM_FIELD_PATHS = {
+    "household_members": "household.members_count",
+    "household_dependants": "household.dependants",
+    "household_head_sex": "household.head_sex",
+    "household_income": "household.monthly_income.amount",
+    "household_income_currency": "household.monthly_income.currency",
+    "consent_programme": "consent.programme_use",
+    "consent_surveys": "consent.follow_up_surveys",
+    "consent_sharing": "consent.network_sharing",
+}
+
+
+def _blank(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def form_data(values: dict[str, Any]) -> dict[str, Any]:
+    """The API's nested fields as the flat data `BeneficiaryForm` reads."""
+    household = values.get("household") or {}
+    income = household.get("monthly_income") or {}
+    consent = values.get("consent") or {}
+    data = {
+        name: _blank(values.get(name))
+        for name in (
+            "first_name",
+            "patronymic",
+            "last_name",
+            "sex",
+            "date_of_birth",
+            "phone",
+            "national_id",
+            "branch",
+            "district",
+            "locality",
+            "education",
+            "economic_activity",
+            "heard_via",
+            "heard_via_detail",
+        )
+    }
+    data.update(
+        target_groups=list(values.get("target_groups") or []),
+        projects=list(values.get("projects") or []),
+        household_members=_blank(household.get("members_count")),
+        household_dependants=_blank(household.get("dependants")),
+        household_head_sex=_blank(household.get("head_sex")),
+        household_income=_blank(income.get("amount")),
+        household_income_currency=_blank(income.get("currency")),
+        consent_programme=bool(consent.get("programme_use")),
+        consent_surveys=bool(consent.get("follow_up_surveys")),
+        consent_sharing=bool(consent.get("network_sharing")),
+    )
+    return data
+
+
+def beneficiary_form(data: dict[str, Any], user: Any) -> BeneficiaryForm:
+    """The registry's form, with target groups and projects named by code as the API does."""
+    form = BeneficiaryForm(data, user=user)
+    form.fields["target_groups"].to_field_name = "code"  # type: ignore[attr-defined]
+    form.fields["projects"].to_field_name = "code"  # type: ignore[attr-defined]
+    return form
+
+
+def validated(form: BeneficiaryForm) -> dict[str, Any]:
+    if not form.is_valid():
+        raise Invalid(form_errors(form, FORM_FIELD_PATHS))
+    return dict(form.cleaned_data)
+
+
+def _money(amount: Any, currency: str) -> dict[str, str] | None:
+    if amount is None:
+        return None
+    return {"amount": format(amount, "f"), "currency": currency}
+
+
+def current_values(user: Any, beneficiary: Beneficiary) -> dict[str, Any]:
+    """A record as API input, the base a PATCH is applied to."""
+    household = beneficiary.household
+    return {
+        "first_name": beneficiary.first_name,
+        "patronymic": beneficiary.patronymic,
+        "last_name": beneficiary.last_name,
+        "sex": beneficiary.sex,
+        "date_of_birth": beneficiary.date_of_birth,
+        "phone": beneficiary.phone,
+        "national_id": beneficiary.national_id,
+        "branch": beneficiary.branch_id,
+        "district": beneficiary.district_id,
+        "locality": beneficiary.locality_id,
+        "target_groups": [g.code for g in visible_target_groups(user, beneficiary)],
+        "projects": [],
+        "education": beneficiary.education,
+        "economic_activity": beneficiary.economic_activity,
+        "heard_via": beneficiary.heard_via,
+        "heard_via_detail": beneficiary.heard_via_detail,
+        "household": household
+        and {
+            "members_count": household.members_count,
+            "dependants": household.dependants,
+            "head_sex": household.head_sex,
+            "monthly_income": _money(
+                household.monthly_income_amount, household.monthly_income_currency
+            ),
+        },
+        # Consent is recorded at registration and changed on its own, never by an edit.
+        "consent": {"programme_use": True},
+    }
+
+
+def merged(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """`patch` over `base`, nested objects merged key by key."""
+    result = dict(base)
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = merged(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
+ENROLMENTS = Prefetch("enrolments", queryset=Enrolment.objects.select_related("project"))
+
+
+def with_relations(people: QuerySet[Beneficiary]) -> QuerySet[Beneficiary]:
+    return people.select_related("branch", "district", "household").prefetch_related(
+        "target_groups", ENROLMENTS
+    )
+
+
+def beneficiary_out(user: Any, beneficiary: Beneficiary) -> dict[str, Any]:
+    household = beneficiary.household
+    return {
+        "id": beneficiary.pk,
+        "first_name": beneficiary.first_name,
+        "patronymic": beneficiary.patronymic,
+        "last_name": beneficiary.last_name,
+        "name_latin": beneficiary.name_latin,
+        "sex": beneficiary.sex,
+        "date_of_birth": beneficiary.date_of_birth,
+        "phone": beneficiary.phone,
+        "national_id": beneficiary.national_id,
+        "branch": {"id": beneficiary.branch_id, "name": beneficiary.branch.name},
+        "district": {"id": beneficiary.district_id, "name": beneficiary.district.name},
+        "target_groups": [g.code for g in visible_target_groups(user, beneficiary)],
+        "status": beneficiary.status,
+        "registered_on": beneficiary.registered_on,
+        "projects": sorted(e.project.code for e in beneficiary.enrolments.all()),
+        "household": household
+        and {
+            "members_count": household.members_count,
+            "dependants": household.dependants,
+            "head_sex": household.head_sex,
+            "monthly_income": _money(
+                household.monthly_income_amount, household.monthly_income_currency
+            ),
+        },
+        "merged_into": beneficiary.merged_into_id,
+    }
+
+
+def _answer(user: Any, beneficiary_id: int, status: int) -> Answer:
+    """The stored record as the API shows it, as plain JSON (so it can be kept for replays)."""
+    beneficiary = with_relations(beneficiaries_in_scope(user)).get(pk=beneficiary_id)
+    body = BeneficiaryOut.model_validate(beneficiary_out(user, beneficiary))
+    return status, body.model_dump(mode="json")
+
+
+def _require_register(user: Any) -> None:
+    if not has_right(user, Right.REGISTER):
+        raise NotAllowed(_("Your role does not allow this."))
+
+
+def _only_branch(user: Any) -> int | None:
+    branches = list(scope(user, Branch.objects.all(), branch_field="pk").values_list("pk")[:2])
+    return branches[0][0] if len(branches) == 1 else None
+
+
+def _log_protected_views(user: Any, people: Iterable[Beneficiary]) -> None:
+    """A list showing a protected category is a view of it: log it as opening the record does."""
+    if not has_right(user, Right.SEE_PROTECTED):
+        return
+    rows = [
+        AccessLog(
+            organization_id=b.organization_id,
+            user=user,
+            record_type="beneficiary",
+            record_id=b.pk,
+            channel="api",
+        )
+        for b in people
+        if any(g.is_protected for g in b.target_groups.all())
+    ]
+    if rows:
+        AccessLog.objects.bulk_create(rows)
+
+
+# --- Endpoints ------------------------------------------------------------------------------
+
+
+@router.get(
+    "",
+    response={200: BeneficiaryPage, **_errors(401, 422)},
+    operation_id="listBeneficiaries",
+    summary="List and search beneficiaries",
+)
+def list_beneficiaries(request: HttpRequest, filters: Query[BeneficiaryFilters]) -> dict[str, Any]:
+    """Records in your scope, not merged, ordered by last and first name."""
+    user = request.auth  # type: ignore[attr-defined]
+    project_id: int | None = None
+    if filters.project:
+        project_id = (
+            scope(user, Project.objects.filter(code=filters.project), branch_field=None)
+            .values_list("pk", flat=True)
+            .first()
+        )
+    found = search_beneficiaries(
+        user,
+        text=filters.q,
+        project=project_id,
+        district=filters.district,
+        target_group=filters.target_group,
+        status=filters.status or "",
+        sex=filters.sex or "",
+    )
+    # A filter naming a project or group the user cannot see matches nobody (the registry's
+    # search would ignore it and list everyone).
+    unknown_project = bool(filters.project) and project_id is None
+    unknown_group = (
+        bool(filters.target_group)
+        and not target_groups_for(user).filter(code=filters.target_group).exists()
+    )
+    if unknown_project or unknown_group:
+        found = found.none()
+    count = found.count()
+    page = list(with_relations(found)[filters.offset : filters.offset + filters.limit])
+    _log_protected_views(user, page)
+    return {
+        "count": count,
+        "limit": filters.limit,
+        "offset": filters.offset,
+        "items": [beneficiary_out(user, b) for b in page],
+    }
+
+
+@router.post(
+    "",
+    response={201: BeneficiaryOut, **_errors(400, 401, 403, 409, 422)},
+    operation_id="createBeneficiary",
+    summary="Register a beneficiary",
+)
+def create_beneficiary(
+    request: HttpRequest,
+    payload: BeneficiaryIn,
+    idempotency_key: str | None = Header(
+        None,
+        alias="Idempotency-Key",
+        max_length=255,
+        description="Optional. A retry with the same key and body returns the first answer.",
+    ),
+) -> Status[dict[str, Any]]:
+    """Refused with 409 `duplicate_phone` / `duplicate_national_id` when someone already holds
+    the phone or ID; 409 `possible_duplicate` for a similar person in the district until the
+    request is sent again with `confirm_possible_duplicate: true`."""
+    user = request.auth  # type: ignore[attr-defined]
+    _require_register(user)
+
+    def register() -> Answer:
+        values = payload.model_dump()
+        if values["branch"] is None:
+            values["branch"] = _only_branch(user)
+        data = validated(beneficiary_form(form_data(values), user))
+        registration = register_beneficiary(
+            user, data, confirm_possible_duplicate=payload.confirm_possible_duplicate
+        )
+        return _answer(user, registration.beneficiary.pk, 201)
+
+    return Status(*answer_once(request, user, idempotency_key, register))
+
+
+@router.get(
+    "/{int:beneficiary_id}",
+    response={200: BeneficiaryOut, **_errors(401, 404)},
+    operation_id="getBeneficiary",
+    summary="One beneficiary",
+)
+def get_beneficiary(request: HttpRequest, beneficiary_id: int) -> dict[str, Any]:
+    """404 for records outside your scope, whether or not they exist."""
+    user = request.auth  # type: ignore[attr-defined]
+    beneficiary = access_beneficiary(user, beneficiary_id, channel="api")
+    prefetch_related_objects([beneficiary], ENROLMENTS)
+    return beneficiary_out(user, beneficiary)
+
+
+@router.patch(
+    "/{int:beneficiary_id}",
+    response={200: BeneficiaryOut, **_errors(400, 401, 403, 404, 409, 422)},
+    operation_id="updateBeneficiary",
+    summary="Change some of a beneficiary's details",
+)
+def update_beneficiary_details(
+    request: HttpRequest, beneficiary_id: int, payload: BeneficiaryPatch
+) -> Status[dict[str, Any]]:
+    """The record as it is, with the fields sent, is validated as a whole like a registration.
+    Consent and status are not changed here."""
+    user = request.auth  # type: ignore[attr-defined]
+    beneficiary = access_beneficiary(user, beneficiary_id, channel="api")
+    _require_register(user)
+    patch = payload.model_dump(exclude_unset=True)
+    confirm = bool(patch.pop("confirm_possible_duplicate", False))
+    values = merged(current_values(user, beneficiary), patch)
+    data = validated(beneficiary_form(form_data(values), user))
+    if data.get("locality") is None:
+        # update_beneficiary cannot yet store "no locality" (it assigns "" to the foreign key);
+        # leaving the key out keeps the record's empty locality as it is.
+        if beneficiary.locality_id is not None:
+            raise Invalid({"locality": [_("A locality cannot be removed; choose another one.")]})
+        del data["locality"]
+    update_beneficiary(user, beneficiary, data, confirm_possible_duplicate=confirm)
+    return Status(*_answer(user, beneficiary.pk, 200))
