@@ -157,6 +157,34 @@ def rounder(rule: RoundingRule) -> Rounder:
     return to_multiple
 
 
+def quantize_spec(rule: RoundingRule) -> tuple[Decimal, str] | None:
+    """(quantum, decimal rounding) when the rule is plain rounding to the minor unit, else None.
+
+    `amount.quantize(*spec)` is exactly what `rounder(rule)` does for such a rule; the schedule's
+    hot loop uses it inline to save a function call per component.
+    """
+    minor = quantum(rule.currency)
+    if rule.multiple is not None and rule.multiple != minor:
+        return None
+    return minor, _DECIMAL_MODES[rule.mode]
+
+
+def uses_engine_precision() -> bool:
+    """True when the current decimal context computes exactly as `ENGINE_CONTEXT` does.
+
+    Entering a local context costs as much as a third of a schedule; the default context already
+    has the engine's precision and rounding, so the hot paths only switch when a caller changed it.
+    """
+    context = decimal.getcontext()
+    return (
+        context.prec == ENGINE_CONTEXT.prec
+        and context.rounding == ENGINE_CONTEXT.rounding
+        and context.Emax >= ENGINE_CONTEXT.Emax
+        and context.Emin <= ENGINE_CONTEXT.Emin
+        and context.traps[decimal.InvalidOperation]
+    )
+
+
 def round_amount(amount: Decimal, rule: RoundingRule) -> Decimal:
     """Round one amount by a product's rule."""
     return rounder(rule)(amount)

@@ -20,10 +20,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
+from functools import lru_cache
 from typing import NamedTuple
 
 from tandir.engine.calendar import (
     DayCount,
+    Frequency,
     default_first_due,
     due_dates,
     period_fractions,
@@ -35,7 +37,9 @@ from tandir.engine.money import (
     ZERO,
     Rounder,
     percent,
+    quantize_spec,
     rounder,
+    uses_engine_precision,
 )
 from tandir.engine.products import (
     CompulsorySavings,
@@ -130,6 +134,8 @@ class _Plan:
     round_minor: Rounder
     # Zero with the currency's decimals, so that every amount prints alike (0.00, not 0).
     zero: Decimal
+    # (quantum, rounding) when amounts round to the minor unit: enables the fast path.
+    quantize: tuple[Decimal, str] | None
     period_rate: Decimal
     # Installment per unit of amount over the amortising installments (declining method).
     annuity_factor: Decimal
@@ -192,6 +198,7 @@ def _make_plan(product: Product, installments: int) -> _Plan:
         round=rounder(rule),
         round_minor=rounder(rule.minor()),
         zero=rounder(rule.minor())(ZERO),
+        quantize=quantize_spec(rule),
         period_rate=period_rate,
         annuity_factor=factor,
         amortising=amortising,
@@ -206,11 +213,13 @@ def _make_plan(product: Product, installments: int) -> _Plan:
 
 def build_schedule(terms: LoanTerms) -> Schedule:
     """The repayment schedule of a loan; raises `InvalidTerms` listing every problem."""
+    if uses_engine_precision():
+        return _build(terms, True)
     with localcontext(ENGINE_CONTEXT):
-        return _build(terms)
+        return _build(terms, True)
 
 
-def _build(terms: LoanTerms) -> Schedule:
+def _build(terms: LoanTerms, allow_fast: bool) -> Schedule:
     product = terms.product
     amount = terms.amount
     count = terms.installments
@@ -231,7 +240,7 @@ def _build(terms: LoanTerms) -> Schedule:
     method = product.method
     frequency = product.frequency
     if first_due is None:
-        first_due = default_first_due(disbursed, frequency)
+        first_due = _default_first_due(disbursed, frequency)
     dates = due_dates(first_due, frequency, count, product.calendar)
 
     grace_principal = grace.principal
@@ -278,14 +287,34 @@ def _build(terms: LoanTerms) -> Schedule:
         charge_total = plan.round_minor(amount * percent(product.markup_percent))
         charge_each = rnd(charge_total / amortising)
 
-    rows: list[Installment] = []
+    fast_rows = None
+    if (
+        allow_fast
+        and plan.quantize is not None
+        and rates is None
+        and not (grace_principal or grace_payment or grace_free)
+    ):
+        fast_rows = _rows_without_grace(
+            plan.quantize,
+            method,
+            amount,
+            dates,
+            period_rate,
+            regular,
+            principal_each,
+            charge_each,
+            charge_total,
+            fee_each,
+            savings_each,
+        )
+    rows = fast_rows if fast_rows is not None else []
     append = rows.append
     balance = amount
     charged = ZERO
     deferred = ZERO
     deferred_left = ZERO
     deferred_share = ZERO
-    for number in range(1, count + 1):
+    for number in range(1, 0 if fast_rows is not None else count + 1):
         # Charge accrued in this period.
         if number <= grace_free:
             accrued = zero
@@ -361,6 +390,129 @@ def _build(terms: LoanTerms) -> Schedule:
         savings_returned=savings_returned,
         amount_received=amount - upfront_deducted - savings_withheld,
     )
+
+
+_new_row = tuple.__new__
+
+
+def _rows_without_grace(
+    quantize: tuple[Decimal, str],
+    method: Method,
+    amount: Decimal,
+    dates: tuple[date, ...],
+    period_rate: Decimal,
+    regular: Decimal,
+    principal_each: Decimal,
+    charge_each: Decimal,
+    charge_total: Decimal,
+    fee_each: Decimal,
+    savings_each: Decimal,
+) -> list[Installment] | None:
+    """The common case (no grace, periodic rate, minor-unit rounding) in a tight loop.
+
+    Gives exactly the rows of the general loop in `_build` (a property test compares both); it
+    returns None, leaving the work to the general loop, whenever a component would need clamping.
+    Rows are built with tuple.__new__, which skips the named tuple's Python-level constructor.
+    """
+    step, mode = quantize
+    extra = fee_each + savings_each
+    count = len(dates)
+    rows: list[Installment] = []
+    append = rows.append
+    balance = amount
+    if method is Method.DECLINING or method is Method.EQUAL_PRINCIPAL:
+        declining = method is Method.DECLINING
+        regular_total = regular + extra
+        principal = principal_each
+        for index in range(count - 1):
+            interest = (balance * period_rate).quantize(step, mode)
+            if declining:
+                principal = regular - interest
+                if principal < ZERO or principal > balance:
+                    return None
+                total = regular_total
+            else:
+                if principal > balance:
+                    return None
+                total = principal + interest + extra
+            balance -= principal
+            append(
+                _new_row(
+                    Installment,
+                    (
+                        index + 1,
+                        dates[index],
+                        principal,
+                        interest,
+                        fee_each,
+                        savings_each,
+                        total,
+                        balance,
+                    ),
+                )
+            )
+        interest = (balance * period_rate).quantize(step, mode)
+        last_total = balance + interest + extra
+        append(
+            _new_row(
+                Installment,
+                (
+                    count,
+                    dates[-1],
+                    balance,
+                    interest,
+                    fee_each,
+                    savings_each,
+                    last_total,
+                    balance - balance,
+                ),
+            )
+        )
+        return rows
+    # Flat, Murabaha and Qard Hasan: the same principal and charge every installment.
+    others = count - 1
+    if principal_each * others > amount or charge_each * others > charge_total:
+        return None
+    total = principal_each + charge_each + extra
+    for index in range(others):
+        balance -= principal_each
+        append(
+            _new_row(
+                Installment,
+                (
+                    index + 1,
+                    dates[index],
+                    principal_each,
+                    charge_each,
+                    fee_each,
+                    savings_each,
+                    total,
+                    balance,
+                ),
+            )
+        )
+    last_charge = charge_total - charge_each * others
+    append(
+        _new_row(
+            Installment,
+            (
+                count,
+                dates[-1],
+                balance,
+                last_charge,
+                fee_each,
+                savings_each,
+                balance + last_charge + extra,
+                balance - balance,
+            ),
+        )
+    )
+    return rows
+
+
+@lru_cache(maxsize=4096)
+def _default_first_due(disbursed: date, frequency: Frequency) -> date:
+    return default_first_due(disbursed, frequency)
 
 
 _CHECKED_PRODUCTS: dict[int, Product] = {}

@@ -79,6 +79,7 @@ def products(
     fees: bool = True,
     interest_grace: bool = True,
     minor_rounding_only: bool = False,
+    grace: bool = True,
 ) -> tuple[Product, int]:
     """A random product and a number of installments that its grace leaves room for."""
     method = draw(st.sampled_from(methods))
@@ -89,9 +90,9 @@ def products(
     if not minor_rounding_only:
         round_to = draw(st.sampled_from([None, step, step * 5, step * 100, Decimal(10)]))
     conventional = not method.is_islamic
-    principal_grace = draw(st.integers(0, min(count - 1, 6)))
+    principal_grace = draw(st.integers(0, min(count - 1, 6))) if grace else 0
     payment_grace = free_grace = 0
-    if conventional and interest_grace:
+    if conventional and interest_grace and grace:
         payment_grace = draw(st.integers(0, min(count - 1, 6)))
         free_grace = draw(st.integers(0, min(count - 1, 3)))
     product_fees: tuple[Fee, ...] = ()
@@ -146,6 +147,7 @@ def loans(
     interest_grace: bool = True,
     minor_rounding_only: bool = False,
     min_units_per_installment: int = 1,
+    grace: bool = True,
 ) -> LoanTerms:
     product, count = draw(
         products(
@@ -153,6 +155,7 @@ def loans(
             fees=fees,
             interest_grace=interest_grace,
             minor_rounding_only=minor_rounding_only,
+            grace=grace,
         )
     )
     amount = draw(minor_amounts(product.currency, min_units_per_installment * count, 10**9))

@@ -27,6 +27,7 @@ from tandir.engine import (
     round_amount,
     start_history,
 )
+from tandir.engine.schedule import _build
 from tests.unit.engine.strategies import PROPERTY, loans, payments
 
 allocation_strategies = st.builds(
@@ -160,3 +161,10 @@ def test_posting_payments_out_of_order_equals_replaying_them_in_date_order(case:
     in_order = replay(state, received, strategy)
     assert history.state == in_order.state
     assert history.allocations == in_order.allocations
+
+
+@PROPERTY
+@given(st.one_of(loans(), loans(grace=False, minor_rounding_only=True)))
+def test_the_fast_path_gives_exactly_the_general_schedule(terms: LoanTerms) -> None:
+    # The common case (no grace, minor-unit rounding) runs through a tight loop for speed.
+    assert _build(terms, True) == _build(terms, False)
