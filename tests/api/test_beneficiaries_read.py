@@ -171,10 +171,6 @@ def test_the_list_makes_a_fixed_number_of_queries_however_many_people(
         client.get("beneficiaries", limit=3)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="registry.queries.visible_target_groups queries the youth group once per young person",
-)
 def test_young_people_do_not_add_a_query_each_to_the_list(
     world, client_for, django_assert_max_num_queries
 ):

@@ -201,3 +201,12 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_editing_a_person_without_a_locality_saves(world):
+    person = register(world)
+    data = beneficiary_data(world, first_name="Anahit-Maria")
+    response = client_for(world.intake_a).post(f"/beneficiaries/{person.pk}/edit/", data)
+    assert response.status_code == 302, response.context["form"].errors
+    person.refresh_from_db()
+    assert person.first_name == "Anahit-Maria" and person.locality is None

@@ -206,9 +206,12 @@ def update_beneficiary(
     if data["branch"].organization_id != beneficiary.organization_id:
         raise NotAllowed(_("This branch is not in your organisation."))
     beneficiary = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
+    if beneficiary.merged_into_id:
+        raise Conflict(_("This record was merged into another one."), code="already_merged")
     for name in _BENEFICIARY_FIELDS:
         if name in data:
-            setattr(beneficiary, name, data[name] if data[name] is not None else "")
+            empty = None if name in _RELATIONS else ""
+            setattr(beneficiary, name, data[name] if data[name] is not None else empty)
     beneficiary.national_id = data.get("national_id") or None
     _apply_names(beneficiary)
     similar = _check_duplicates(
@@ -242,6 +245,7 @@ def update_beneficiary(
     return Registration(beneficiary, similar)
 
 
+_RELATIONS = {"branch", "district", "locality"}
 STATUS_ORDER = list(Status.values)
 
 

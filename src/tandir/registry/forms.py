@@ -90,6 +90,9 @@ class BeneficiaryForm(forms.ModelForm):
         )
         self.fields["locality"].queryset = Locality.objects.all()  # type: ignore[attr-defined]
         self.fields["national_id"].required = False
+        if self.instance.pk:
+            # Consent changes have their own actions; editing details does not re-ask it.
+            self.fields["consent_programme"].required = False
         if branches.count() == 1 and not self.is_bound:
             self.fields["branch"].initial = branches.first()
 

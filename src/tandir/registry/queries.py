@@ -65,7 +65,8 @@ def visible_target_groups(user: Any, beneficiary: Beneficiary) -> list[TargetGro
         if (see_protected or not g.is_protected) and g.code not in TargetGroup.DERIVED_CODES
     ]
     if beneficiary.is_youth:
-        groups.extend(TargetGroup.objects.filter(code=YOUTH))
+        # An unsaved stand-in: the group is derived, so a list page needs no query per person.
+        groups.append(TargetGroup(code=YOUTH, name="Youth", sort_order=5))
     return sorted(groups, key=lambda g: (g.sort_order, g.code))
 
 
@@ -120,8 +121,10 @@ def search_beneficiaries(
         found = found.filter(district_id=district)
     if target_group == YOUTH:
         found = found.filter(date_of_birth__gt=youngest_non_youth_birthday(timezone.localdate()))
-    elif target_group and target_groups_for(user).filter(code=target_group).exists():
-        found = found.filter(target_groups__code=target_group)
+    elif target_group:
+        # A group the user may not see filters to nobody, so the count reveals nothing.
+        allowed = target_groups_for(user).filter(code=target_group).exists()
+        found = found.filter(target_groups__code=target_group) if allowed else found.none()
     if status:
         found = found.filter(status=status)
     if sex:
