@@ -108,3 +108,20 @@ def test_youth_is_derived_from_age_and_filterable(world, settings):
     assert list(search_beneficiaries(world.intake_a, target_group="youth")) == [young]
     settings.TANDIR_YOUTH_MAX_AGE = 60
     assert set(search_beneficiaries(world.intake_a, target_group="youth")) == {young, older}
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "similar"),
+    [
+        ("Anahit Petrosyan", "Анаит Петросян", True),
+        ("Hovhannes Sargsyan", "Ovanes Sarkisian", True),
+        ("Grigor Hakobyan", "Krikor Akopian", True),
+        ("Nargiz Məmmədova", "Наргиз Мамедова", True),
+        ("Հրանտ Ավետիսյան", "Արամ Ավետիսյան", False),
+        ("Gohar Sargsyan", "Gohar Harutyunyan", False),
+    ],
+)
+def test_similar_names_across_scripts_and_spellings(first, second, similar):
+    from tandir.registry.names import name_key, names_similar
+
+    assert names_similar(name_key(first), name_key(second)) is similar

@@ -17,6 +17,9 @@ _FOLDS = [
     ("kh", "h"), ("gh", "g"), ("tz", "c"), ("ts", "c"), ("dz", "z"), ("zh", "j"),
     ("ch", "c"), ("sh", "s"), ("ou", "u"), ("yu", "iu"), ("ya", "ia"), ("y", "i"),
     ("w", "v"), ("q", "k"), ("x", "h"), ("j", "i"), ("h", ""),
+    # Voiced and voiceless pairs swap between Eastern and Western Armenian and Russian spellings
+    # (Grigor/Krikor, Sargsyan/Sarkisian).
+    ("g", "k"), ("d", "t"), ("b", "p"),
 ]  # fmt: skip
 _NOT_LETTER = re.compile(r"[^a-z]+")
 _REPEATS = re.compile(r"(.)\1+")
@@ -43,7 +46,18 @@ def name_key(text: str) -> str:
 
 
 def names_similar(key_a: str, key_b: str) -> bool:
-    return key_a == key_b or SequenceMatcher(None, key_a, key_b).ratio() >= SIMILAR_NAME_RATIO
+    """Given names and surnames each alike: 'Anahit Petrosian' ~ 'Anait Petrosyan'.
+
+    Compared apart, so a shared common surname alone ('Hrant' and 'Aram Avetisyan') is not enough.
+    """
+    if key_a == key_b:
+        return True
+    *given_a, surname_a = key_a.split() or [""]
+    *given_b, surname_b = key_b.split() or [""]
+    return all(
+        SequenceMatcher(None, a, b).ratio() >= SIMILAR_NAME_RATIO
+        for a, b in ((surname_a, surname_b), (" ".join(given_a), " ".join(given_b)))
+    )
 
 
 def normalise_phone(raw: str) -> str:
