@@ -125,3 +125,17 @@ def test_similar_names_across_scripts_and_spellings(first, second, similar):
     from tandir.registry.names import name_key, names_similar
 
     assert names_similar(name_key(first), name_key(second)) is similar
+
+
+@pytest.mark.parametrize(
+    ("local", "latin"),
+    [
+        ("Լուսինե Պետրոսյան", "Lusine Petrosyan"),
+        ("Նունե", "Nune"),
+        ("Nargiz Məmmədova", "Nargiz Mammadova"),
+    ],
+)
+def test_latin_spelling_follows_common_usage(local, latin):
+    from tandir.registry.names import to_latin
+
+    assert to_latin(local) == latin

@@ -170,7 +170,6 @@ def register_beneficiary(
         to_status=Status.REGISTERED,
         changed_on=today,
         changed_by=officer,
-        note=_("Registered"),
     )
     return Registration(beneficiary, similar)
 

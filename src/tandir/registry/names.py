@@ -21,6 +21,10 @@ _FOLDS = [
     # (Grigor/Krikor, Sargsyan/Sarkisian).
     ("g", "k"), ("d", "t"), ("b", "p"),
 ]  # fmt: skip
+# Spellings anyascii renders letter by letter but people write otherwise: Armenian "ու" is "u"
+# (Լուսինե -> Lusine, not Lowsine), "և" is "ev"; Azerbaijani schwa is "a" in most Latin
+# spellings of names (Məmmədov -> Mammadov).
+_BEFORE_ANYASCII = [("ու", "u"), ("Ու", "U"), ("ՈՒ", "U"), ("և", "ev"), ("ə", "a"), ("Ə", "A")]
 _NOT_LETTER = re.compile(r"[^a-z]+")
 _REPEATS = re.compile(r"(.)\1+")
 SIMILAR_NAME_RATIO = 0.85
@@ -28,8 +32,9 @@ SIMILAR_NAME_RATIO = 0.85
 
 def to_latin(text: str) -> str:
     """A readable Latin transliteration (for search and for lists in Latin script)."""
-    # Azerbaijani schwa is written "a" in most Latin spellings of names (Məmmədov -> Mammadov).
-    return anyascii(text.replace("ə", "a").replace("Ə", "A")).strip()
+    for local, latin in _BEFORE_ANYASCII:
+        text = text.replace(local, latin)
+    return anyascii(text).strip()
 
 
 def name_key(text: str) -> str:
