@@ -144,14 +144,15 @@ def rounder(rule: RoundingRule) -> Rounder:
     if multiple is None or multiple == minor:
 
         def to_minor(amount: Decimal) -> Decimal:
-            return amount.quantize(minor, rounding=mode)
+            # Positional arguments: quantize(rounding=...) by keyword costs twice as much.
+            return amount.quantize(minor, mode)
 
         return to_minor
 
     def to_multiple(amount: Decimal) -> Decimal:
         # Quantize the count of multiples, then rescale to the minor unit so that amounts print
         # with the currency's usual number of decimals (10.00 AMD, not 1E+1).
-        count = (amount / multiple).quantize(ONE, rounding=mode)
+        count = (amount / multiple).quantize(ONE, mode)
         return (count * multiple).quantize(minor)
 
     return to_multiple
@@ -175,14 +176,20 @@ def uses_engine_precision() -> bool:
     Entering a local context costs as much as a third of a schedule; the default context already
     has the engine's precision and rounding, so the hot paths only switch when a caller changed it.
     """
-    context = decimal.getcontext()
+    context = _getcontext()
     return (
-        context.prec == ENGINE_CONTEXT.prec
-        and context.rounding == ENGINE_CONTEXT.rounding
-        and context.Emax >= ENGINE_CONTEXT.Emax
-        and context.Emin <= ENGINE_CONTEXT.Emin
-        and context.traps[decimal.InvalidOperation]
+        context.prec == _ENGINE_PREC
+        and context.rounding == _ENGINE_ROUNDING
+        and context.traps[_INVALID_OPERATION]
+        and context.Emax >= _ENGINE_EMAX
     )
+
+
+_getcontext = decimal.getcontext
+_ENGINE_PREC = ENGINE_CONTEXT.prec
+_ENGINE_ROUNDING = ENGINE_CONTEXT.rounding
+_ENGINE_EMAX = ENGINE_CONTEXT.Emax
+_INVALID_OPERATION = decimal.InvalidOperation
 
 
 def round_amount(amount: Decimal, rule: RoundingRule) -> Decimal:

@@ -95,11 +95,12 @@ def test_apr_of_a_declining_loan_without_fees_equals_its_nominal_rate(terms: Loa
         fees=False,
         interest_grace=False,
         minor_rounding_only=True,
-        min_units_per_installment=1000,
+        min_units_per_installment=100_000,
     )
 )
 def test_apr_of_a_flat_loan_exceeds_its_flat_rate(terms: LoanTerms) -> None:
-    # With one repaying installment flat and declining are the same loan.
+    # With one repaying installment flat and declining are the same loan. As for the declining
+    # property, tiny loans are left out: 20.00 at 1 % over two weeks earns less than a cent.
     assume(terms.installments - terms.product.grace.principal >= 2)
     assume(terms.product.annual_rate_percent >= 1)
     apr = disclose(build_schedule(terms)).apr_percent
@@ -166,5 +167,8 @@ def test_posting_payments_out_of_order_equals_replaying_them_in_date_order(case:
 @PROPERTY
 @given(st.one_of(loans(), loans(grace=False, minor_rounding_only=True)))
 def test_the_fast_path_gives_exactly_the_general_schedule(terms: LoanTerms) -> None:
-    # The common case (no grace, minor-unit rounding) runs through a tight loop for speed.
-    assert _build(terms, True) == _build(terms, False)
+    # The common case (no grace, minor-unit rounding) runs through a tight loop for speed; the
+    # first schedule of a product plans it, the second takes the fast path.
+    general = _build(terms)
+    assert build_schedule(terms) == general
+    assert build_schedule(terms) == general
