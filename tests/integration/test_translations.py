@@ -33,7 +33,7 @@ BENEFICIARIES = {
     "tr": "Yararlanıcılar",
     "ur": "مستفیدین",
 }
-PLACEHOLDER = re.compile(r"%\(\w+\)[sdif]|%[sdif]")
+PLACEHOLDER = re.compile(r"%\(\w+\)[-+ #0]*\d*(?:\.\d+)?[sdifr]|%[sdif]")
 
 
 def po_path(lang: str) -> Path:
