@@ -242,12 +242,18 @@ def report(figures: Figures, host: dict[str, str], pinning: str) -> str:
             f" only in the last installment, by at most {largest}): its float balance drifts, so"
             " a rounding of interest lands on the other side of half a cent.",
             "",
-            "How the engine gets there: per product and term, the annuity factor, rounding function"
-            " and fee constants are computed once and cached by identity; due dates are cached per"
-            " first due date; loans without grace run a tight loop that quantizes inline and"
-            " builds rows with `tuple.__new__`; the decimal context is switched only when the"
-            " caller changed it. APR/EIR solve Newton's method on v = 1 ÷ (1 + r) with Horner's"
-            " rule, in Decimal.",
+            "The margin over the float package is thin (1.04 to 1.12 × across our runs): both"
+            " spend about half a microsecond per installment, Tandir on exact Decimal arithmetic"
+            " and dated rows, the package on float rounding and its Python-level named tuples;"
+            " Tandir pulls ahead on longer loans (24 installments: about 1.2 ×).",
+            "",
+            "How the engine gets there: per product and term, the annuity factor, rounding"
+            " constants and fee constants are computed once and cached by identity; due dates are"
+            " cached per product, term and disbursement; loans without grace run a tight loop"
+            " that quantizes inline (positional `quantize` arguments: by keyword it costs twice"
+            " as much) and builds rows with `tuple.__new__`; the decimal context is switched only"
+            " when the caller changed it. APR/EIR solve Newton's method on v = 1 ÷ (1 + r) with"
+            " Horner's rule, in Decimal.",
             END_MARK,
         ]
     )
