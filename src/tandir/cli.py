@@ -32,7 +32,12 @@ def main(argv: list[str] | None = None) -> int:
     if command == "schedule":
         from tandir.schedule_cli import main as schedule_main
 
-        return schedule_main(rest)
+        try:
+            return schedule_main(rest)
+        except BrokenPipeError:
+            # `tandir schedule ... | head` closed the pipe early: not an error of ours.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
     if command == "compilemessages":
         from tandir.core.translations import compile_catalogues
 
