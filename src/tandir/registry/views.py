@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -75,28 +76,40 @@ def _refusal_to_form(form: BeneficiaryForm, refused: DuplicateRefused, user: Any
         )
 
 
+def _submit(
+    request: HttpRequest,
+    form: BeneficiaryForm,
+    save: Callable[[dict[str, Any], bool], actions.Registration],
+) -> tuple[actions.Registration | None, list[Beneficiary]]:
+    """Save a valid posted form; refusals become field errors, similar people a warning."""
+    if request.method != "POST" or not form.is_valid():
+        return None, []
+    try:
+        return save(form.cleaned_data, request.POST.get("confirm_duplicate") == "1"), []
+    except DuplicateRefused as refused:
+        _refusal_to_form(form, refused, request.user)
+    except actions.PossibleDuplicate as warning:
+        return None, warning.candidates
+    except TandirError as error:
+        form.add_error(None, error.message)
+    return None, []
+
+
 @login_required
 def beneficiary_create(request: HttpRequest) -> HttpResponse:
     _require(request, Right.REGISTER)
     form = BeneficiaryForm(request.POST or None, user=request.user)
-    candidates: list[Beneficiary] = []
-    if request.method == "POST" and form.is_valid():
-        try:
-            registration = actions.register_beneficiary(
-                request.user,
-                form.cleaned_data,
-                confirm_possible_duplicate=request.POST.get("confirm_duplicate") == "1",
-            )
-        except DuplicateRefused as refused:
-            _refusal_to_form(form, refused, request.user)
-        except actions.PossibleDuplicate as warning:
-            candidates = warning.candidates
-        except TandirError as error:
-            form.add_error(None, error.message)
-        else:
-            person = registration.beneficiary
-            messages.success(request, _("%(name)s is registered.") % {"name": person.full_name})
-            return redirect("registry:detail", pk=person.pk)
+    registration, candidates = _submit(
+        request,
+        form,
+        lambda data, confirmed: actions.register_beneficiary(
+            request.user, data, confirm_possible_duplicate=confirmed
+        ),
+    )
+    if registration:
+        person = registration.beneficiary
+        messages.success(request, _("%(name)s is registered.") % {"name": person.full_name})
+        return redirect("registry:detail", pk=person.pk)
     return render(
         request,
         "registry/form.html",
@@ -108,28 +121,22 @@ def beneficiary_create(request: HttpRequest) -> HttpResponse:
 def beneficiary_edit(request: HttpRequest, pk: int) -> HttpResponse:
     _require(request, Right.REGISTER)
     person = queries.access_beneficiary(request.user, pk)
-    initial = queries.form_initial(person)
     form = BeneficiaryForm(
-        request.POST or None, user=request.user, instance=person, initial=initial
+        request.POST or None,
+        user=request.user,
+        instance=person,
+        initial=queries.form_initial(person),
     )
-    candidates: list[Beneficiary] = []
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.update_beneficiary(
-                request.user,
-                person,
-                form.cleaned_data,
-                confirm_possible_duplicate=request.POST.get("confirm_duplicate") == "1",
-            )
-        except DuplicateRefused as refused:
-            _refusal_to_form(form, refused, request.user)
-        except actions.PossibleDuplicate as warning:
-            candidates = warning.candidates
-        except TandirError as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(request, _("Changes saved."))
-            return redirect("registry:detail", pk=person.pk)
+    registration, candidates = _submit(
+        request,
+        form,
+        lambda data, confirmed: actions.update_beneficiary(
+            request.user, person, data, confirm_possible_duplicate=confirmed
+        ),
+    )
+    if registration:
+        messages.success(request, _("Changes saved."))
+        return redirect("registry:detail", pk=person.pk)
     return render(
         request,
         "registry/form.html",
