@@ -139,3 +139,32 @@ def test_latin_spelling_follows_common_usage(local, latin):
     from tandir.registry.names import to_latin
 
     assert to_latin(local) == latin
+
+
+def test_search_indexes_exist_on_postgresql(world):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("trigram indexes are PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'registry_beneficiary'"
+            " AND indexname LIKE '%%_trgm'"
+        )
+        names = sorted(row[0] for row in cursor.fetchall())
+    assert names == [
+        "registry_beneficiary_name_key_trgm",
+        "registry_beneficiary_name_latin_trgm",
+        "registry_beneficiary_phone_trgm",
+    ]
+
+
+def test_search_by_project_and_group_lists_each_person_once(world):
+    from tandir.registry.queries import search_beneficiaries
+
+    refugee = TargetGroup.objects.get(code="refugee")
+    idp = TargetGroup.objects.get(code="idp")
+    person = register(world, target_groups=[refugee.pk, idp.pk])
+    found = search_beneficiaries(world.intake_a, project=world.project.pk, target_group="refugee")
+    assert list(found) == [person]
+    assert found.count() == 1

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -15,7 +15,7 @@ from tandir.core.access import scope
 from tandir.core.models import YOUTH, AccessLog, TargetGroup
 from tandir.orgs.models import Branch, Organization
 from tandir.orgs.roles import Right, has_right
-from tandir.registry.models import Beneficiary, Sex, Status
+from tandir.registry.models import Beneficiary, Enrolment, Sex, Status
 from tandir.registry.names import name_key, normalise_phone, to_latin
 
 
@@ -102,36 +102,51 @@ def search_beneficiaries(
     sex: str = "",
     possible_duplicates: bool = False,
 ) -> QuerySet[Beneficiary]:
-    """Search by name in any script, phone or national ID, with the list filters."""
+    """Search by name in any script, phone or national ID, with the list filters.
+
+    Names are matched on their Latin form and on their spelling-insensitive key, so a search
+    typed in any script or spelling meets a name written in any other. Filters on related
+    rows are EXISTS subqueries, so no DISTINCT is needed over a large registry. On PostgreSQL
+    trigram indexes serve the substring matches (migration registry 0002).
+    """
     found = beneficiaries_in_scope(user).filter(merged_into=None)
     text = text.strip()
     if text:
-        query = Q(national_id__iexact=text) | Q(name_latin__icontains=to_latin(text))
-        query |= Q(first_name__icontains=text) | Q(last_name__icontains=text)
+        query = Q(national_id=text.upper())
+        latin = to_latin(text)
+        if latin:
+            query |= Q(name_latin__icontains=latin)
         key = name_key(text)
         if key:
-            query |= Q(name_key__contains=key) | Q(last_name_key=key)
-        phone = normalise_phone(text)
-        if len(phone.lstrip("+")) >= 4:
-            query |= Q(phone__contains=phone.lstrip("+"))
+            query |= Q(name_key__contains=key)
+        phone = normalise_phone(text).lstrip("+")
+        if len(phone) >= 4:
+            query |= Q(phone__contains=phone)
         found = found.filter(query)
     if project:
-        found = found.filter(enrolments__project_id=project)
+        found = found.filter(
+            Exists(Enrolment.objects.filter(beneficiary=OuterRef("pk"), project_id=project))
+        )
     if district:
         found = found.filter(district_id=district)
     if target_group == YOUTH:
         found = found.filter(date_of_birth__gt=youngest_non_youth_birthday(timezone.localdate()))
     elif target_group:
         # A group the user may not see filters to nobody, so the count reveals nothing.
-        allowed = target_groups_for(user).filter(code=target_group).exists()
-        found = found.filter(target_groups__code=target_group) if allowed else found.none()
+        if target_groups_for(user).filter(code=target_group).exists():
+            members = Beneficiary.target_groups.through.objects.filter(
+                beneficiary_id=OuterRef("pk"), targetgroup__code=target_group
+            )
+            found = found.filter(Exists(members))
+        else:
+            found = found.none()
     if status:
         found = found.filter(status=status)
     if sex:
         found = found.filter(sex=sex)
     if possible_duplicates:
         found = found.filter(possible_duplicate_of__isnull=False)
-    return found.select_related("branch", "district").distinct()
+    return found.select_related("branch", "district")
 
 
 @dataclass
