@@ -29,13 +29,49 @@ def test_login_page_and_home_counts(world):
     assert page.context["tiles"][0]["value"] == 1
 
 
-def test_network_analyst_home_shows_aggregates_without_names(world):
-    person = register(world)
+def test_network_analyst_home_counts_only_people_who_agreed_to_sharing(world):
+    sharing = register(world, consent_sharing="on")
+    register(world, phone="+37499000222", national_id="", first_name="Lilit", last_name="Avagyan")
     page = client_for(world.analyst).get("/")
     rows = {row["name"]: row["people"] for row in page.context["network_rows"]}
     assert rows == {"Org X": 1, "Org Y": 0}
-    assert person.last_name not in page.content.decode()
+    assert sharing.last_name not in page.content.decode()
     assert client_for(world.analyst).get("/beneficiaries/").status_code == 404
+    client_for(world.intake_a).post(f"/beneficiaries/{sharing.pk}/consent/withdraw/")
+    page = client_for(world.analyst).get("/")
+    assert {row["name"]: row["people"] for row in page.context["network_rows"]}["Org X"] == 0
+
+
+def test_each_role_sees_its_own_tiles(world):
+    from tandir.core.models import TargetGroup
+
+    refugee = TargetGroup.objects.get(code="refugee")
+    register(world, target_groups=[refugee.pk])
+    intake = client_for(world.intake_a).get("/")
+    labels = [tile["label"] for tile in intake.context["tiles"]]
+    assert labels[:2] == ["Participants", "Registered by you this month"]
+    assert intake.context["tiles"][1]["value"] == 1
+    me_page = client_for(world.me_officer).get("/")
+    me_labels = [tile["label"] for tile in me_page.context["tiles"]]
+    assert "Agreed to follow-up surveys" in me_labels
+    titles = [chart["title"] for chart in me_page.context["charts"]]
+    assert titles == [
+        "Participants by stage",
+        "Participants by target group",
+        "How participants heard of the programme",
+    ]
+    groups = {row["label"]: row["count"] for row in me_page.context["charts"][1]["rows"]}
+    assert groups["Refugee"] == 1
+    loan = client_for(world.loan_officer_a).get("/")
+    assert [tile["label"] for tile in loan.context["tiles"]][1] == "Borrowers"
+
+
+def test_home_page_query_count_does_not_grow_with_people(world, django_assert_max_num_queries):
+    for n in range(20):
+        register(world, phone=f"+3749200{n:04d}", national_id=f"H{n}", first_name=f"H{n}x")
+    client = client_for(world.me_officer)
+    with django_assert_max_num_queries(10):
+        client.get("/")
 
 
 def test_branch_b_loan_officer_gets_404_for_branch_a_in_page_and_export(world):

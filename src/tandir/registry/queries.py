@@ -15,7 +15,7 @@ from tandir.core.access import scope
 from tandir.core.models import YOUTH, AccessLog, TargetGroup
 from tandir.orgs.models import Branch, Organization
 from tandir.orgs.roles import Right, has_right
-from tandir.registry.models import Beneficiary, Enrolment, Sex, Status
+from tandir.registry.models import Beneficiary, Consent, Enrolment, HeardVia, Sex, Status
 from tandir.registry.names import name_key, normalise_phone, to_latin
 
 
@@ -154,39 +154,77 @@ class RegistrySummary:
     total: int
     women: int
     this_month: int
+    mine_this_month: int
     possible_duplicates: int
+    consent_surveys: int
+    consent_withdrawn: int
     by_status: list[dict[str, Any]]
+    by_target_group: list[dict[str, Any]]
+    by_heard_via: list[dict[str, Any]]
+
+    def status_count(self, status: str) -> int:
+        return next(row["count"] for row in self.by_status if row["status"] == status)
+
+
+def _bars(counts: dict[Any, int], choices: list[tuple[Any, Any]]) -> list[dict[str, Any]]:
+    """Rows of a bar chart, each bar relative to the largest."""
+    biggest = max(counts.values(), default=0) or 1
+    return [
+        {
+            "status": value,
+            "label": label,
+            "count": counts.get(value, 0),
+            "percent": round(100 * counts.get(value, 0) / biggest),
+        }
+        for value, label in choices
+    ]
 
 
 def registry_summary(user: Any, today: datetime.date | None = None) -> RegistrySummary:
-    """Counts for the home page, in two queries whatever the size of the registry."""
+    """Counts for the home page, in five queries whatever the size of the registry."""
     today = today or timezone.localdate()
     people = beneficiaries_in_scope(user).filter(merged_into=None)
+    month_start = today.replace(day=1)
+    active_consent = Consent.objects.filter(beneficiary=OuterRef("pk"), withdrawn_on=None)
     totals = people.aggregate(
         total=Count("id"),
         women=Count("id", filter=Q(sex=Sex.FEMALE)),
-        this_month=Count("id", filter=Q(registered_on__gte=today.replace(day=1))),
+        this_month=Count("id", filter=Q(registered_on__gte=month_start)),
+        mine_this_month=Count(
+            "id", filter=Q(registered_on__gte=month_start, registered_by_id=user.pk)
+        ),
         possible_duplicates=Count("id", filter=Q(possible_duplicate_of__isnull=False)),
+        consent_surveys=Count(
+            "id", filter=Q(Exists(active_consent.filter(follow_up_surveys=True)))
+        ),
+        consent_withdrawn=Count("id", filter=~Q(Exists(active_consent))),
     )
-    counts = dict(people.values_list("status").annotate(n=Count("id")).order_by())
-    biggest = max(counts.values(), default=0) or 1
-    by_status = [
-        {
-            "status": status,
-            "label": label,
-            "count": counts.get(status, 0),
-            "percent": round(100 * counts.get(status, 0) / biggest),
-        }
-        for status, label in Status.choices
-    ]
-    return RegistrySummary(by_status=by_status, **totals)
+    statuses = dict(people.values_list("status").annotate(n=Count("id")).order_by())
+    groups = dict(
+        Beneficiary.target_groups.through.objects.filter(beneficiary__in=people.values("pk"))
+        .values_list("targetgroup_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    heard = dict(people.values_list("heard_via").annotate(n=Count("id")).order_by())
+    visible_groups = [(g.pk, str(g)) for g in choosable_target_groups(user)]
+    return RegistrySummary(
+        by_status=_bars(statuses, Status.choices),
+        by_target_group=_bars(groups, visible_groups),
+        by_heard_via=_bars(heard, HeardVia.choices),
+        **totals,
+    )
 
 
 def network_aggregates(user: Any) -> list[dict[str, Any]]:
     """Per member organisation of the user's network: counts only, never a person's record."""
     members = Organization.objects.filter(networks=user.organization_id)
+    # Only people who agreed to anonymised sharing with the network are counted.
+    sharing = Consent.objects.filter(
+        beneficiary=OuterRef("pk"), withdrawn_on=None, network_sharing=True
+    )
     rows = (
-        Beneficiary.objects.filter(organization__in=members, merged_into=None)
+        Beneficiary.objects.filter(Exists(sharing), organization__in=members, merged_into=None)
         .values("organization_id")
         .annotate(people=Count("id"), women=Count("id", filter=Q(sex=Sex.FEMALE)))
         .order_by()
