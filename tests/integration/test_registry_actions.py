@@ -168,3 +168,9 @@ def test_search_by_project_and_group_lists_each_person_once(world):
     found = search_beneficiaries(world.intake_a, project=world.project.pk, target_group="refugee")
     assert list(found) == [person]
     assert found.count() == 1
+
+
+def test_outreach_contacts_can_be_registered_as_interested(world):
+    person = register(world, initial_status="interested")
+    assert person.status == "interested"
+    assert [h.to_status for h in person.history.all()] == ["interested"]

@@ -131,7 +131,7 @@ def register_beneficiary(
         organization_id=branch.organization_id,
         registered_by=officer,
         registered_on=today,
-        status=Status.REGISTERED,
+        status=data.get("initial_status") or Status.REGISTERED,
         **{name: data.get(name) for name in _BENEFICIARY_FIELDS},
     )
     beneficiary.phone = beneficiary.phone or ""
@@ -167,7 +167,7 @@ def register_beneficiary(
         organization_id=beneficiary.organization_id,
         beneficiary=beneficiary,
         from_status="",
-        to_status=Status.REGISTERED,
+        to_status=beneficiary.status,
         changed_on=today,
         changed_by=officer,
     )

@@ -48,6 +48,16 @@ class BeneficiaryForm(forms.ModelForm):
     consent_sharing = forms.BooleanField(
         label=_("consents to anonymised sharing with the network"), required=False
     )
+    initial_status = forms.ChoiceField(
+        label=_("stage"),
+        choices=[
+            (Status.REGISTERED, Status.REGISTERED.label),
+            (Status.INTERESTED, Status.INTERESTED.label),
+        ],
+        initial=Status.REGISTERED,
+        required=False,
+        help_text=_("“Interested” for people met in outreach who have not yet enrolled."),
+    )
 
     class Meta:
         model = Beneficiary
@@ -93,6 +103,7 @@ class BeneficiaryForm(forms.ModelForm):
         if self.instance.pk:
             # Consent changes have their own actions; editing details does not re-ask it.
             self.fields["consent_programme"].required = False
+            del self.fields["initial_status"]  # the stage moves with change_status
         if branches.count() == 1 and not self.is_bound:
             self.fields["branch"].initial = branches.first()
 
