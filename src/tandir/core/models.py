@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 
 class OrganizationScoped(models.Model):
@@ -22,6 +23,19 @@ class OrganizationScoped(models.Model):
 
 
 YOUTH = "youth"
+
+# The names the seed migration gives the standard groups, marked so the catalogues carry them;
+# `TargetGroup.__str__` translates a group's name at display time.
+STANDARD_GROUP_NAMES = [
+    gettext_noop("Refugee"),
+    gettext_noop("Returnee"),
+    gettext_noop("Internally displaced person"),
+    gettext_noop("Woman-headed household"),
+    gettext_noop("Low income"),
+    gettext_noop("Youth"),
+    gettext_noop("Victim of trafficking"),
+    gettext_noop("Person with disability"),
+]
 
 
 class TargetGroup(models.Model):
