@@ -145,3 +145,22 @@ def test_a_loan_officer_may_not_import(world, tmp_path):
     path = write_csv(tmp_path / "people.csv", [good_line(1)])
     result = import_beneficiaries(world.loan_officer_a, path)
     assert result.errors and Beneficiary.objects.count() == 0
+
+
+def test_import_queries_do_not_grow_with_lines(world, tmp_path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_for(count: int, name: str) -> int:
+        lines = [good_line(n) | {"first_name": f"P{n}{name}"} for n in range(count)]
+        path = write_csv(tmp_path / f"{name}.csv", lines)
+        with CaptureQueriesContext(connection) as captured:
+            assert import_beneficiaries(world.intake_a, path).created == count
+        return len(captured.captured_queries)
+
+    small = queries_for(10, "a")
+    Beneficiary.objects.all().delete()  # the same phones again, into an empty registry
+    large = queries_for(200, "b")
+    # Twenty times the lines: only the bulk inserts split into a few more batches (SQLite
+    # limits the parameters of one statement); nothing runs once per line.
+    assert large <= small + 10

@@ -26,12 +26,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
-from tandir.core.access import scope
 from tandir.core.models import TargetGroup
-from tandir.orgs.models import Branch, District, Locality, Project
+from tandir.orgs.models import District
 from tandir.orgs.roles import Right, has_right
 from tandir.registry.duplicates import keys_for
-from tandir.registry.forms import BeneficiaryForm
+from tandir.registry.forms import BeneficiaryForm, KnownChoices
 from tandir.registry.models import (
     Beneficiary,
     Consent,
@@ -41,7 +40,6 @@ from tandir.registry.models import (
     StatusChange,
 )
 from tandir.registry.names import names_similar, to_latin
-from tandir.registry.queries import choosable_target_groups
 
 COLUMNS = [
     "first_name", "patronymic", "last_name", "sex", "date_of_birth", "phone", "national_id",
@@ -135,20 +133,18 @@ def _cell_text(value: Any) -> str:
 class _Lookups:
     """Codes and names in the file resolved to rows the officer may use, loaded once."""
 
-    def __init__(self, officer: Any) -> None:
-        self.branches = {
-            b.code.lower(): b for b in scope(officer, Branch.objects.all(), branch_field="pk")
-        }
-        self.projects = {
-            p.code.lower(): p for p in scope(officer, Project.objects.all(), branch_field=None)
-        }
-        self.groups = {g.code.lower(): g for g in choosable_target_groups(officer)}
+    def __init__(self, officer: Any, known: KnownChoices) -> None:
+        def by_code(field: str) -> dict[str, Any]:
+            return {row.code.lower(): row for row in known.rows[field].values()}
+
+        self.branches = by_code("branch")
+        self.projects = by_code("projects")
+        self.groups = by_code("target_groups")
         country = getattr(officer.organization, "country_id", None)
-        districts = District.objects.select_related("region")
-        if country:
-            districts = districts.filter(region__country_id=country)
         self.districts: dict[str, list[District]] = {}
-        for district in districts:
+        for district in known.rows["district"].values():
+            if country and district.region.country_id != country:
+                continue
             for name in {
                 district.name,
                 district.name_local,
@@ -157,8 +153,7 @@ class _Lookups:
                 if name:
                     self.districts.setdefault(name.lower(), []).append(district)
         self.localities = {
-            (loc.district_id, loc.name.lower()): loc
-            for loc in Locality.objects.filter(district__in=districts)
+            (loc.district_id, loc.name.lower()): loc for loc in known.rows["locality"].values()
         }
 
 
@@ -219,13 +214,14 @@ def validate_file(
     if missing:
         result.errors.append(LineError(1, ", ".join(missing), _("required column missing")))
         return result, []
-    lookups = _Lookups(officer)
+    known = KnownChoices(officer)
+    lookups = _Lookups(officer, known)
     rows: list[_Row] = []
     for line, values in lines:
         result.lines += 1
         line_errors: list[LineError] = []
         data = _form_data(values, lookups, line_errors, line)
-        form = BeneficiaryForm(data, user=officer)
+        form = BeneficiaryForm(data, user=officer, known=known)
         if not form.is_valid():
             for column, messages in form.errors.items():
                 if column in {
