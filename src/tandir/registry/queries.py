@@ -181,38 +181,46 @@ def _bars(counts: dict[Any, int], choices: list[tuple[Any, Any]]) -> list[dict[s
 
 
 def registry_summary(user: Any, today: datetime.date | None = None) -> RegistrySummary:
-    """Counts for the home page, in five queries whatever the size of the registry."""
+    """Counts for the home page in three queries, each one pass over the scoped rows."""
     today = today or timezone.localdate()
     people = beneficiaries_in_scope(user).filter(merged_into=None)
     month_start = today.replace(day=1)
-    active_consent = Consent.objects.filter(beneficiary=OuterRef("pk"), withdrawn_on=None)
-    totals = people.aggregate(
-        total=Count("id"),
-        women=Count("id", filter=Q(sex=Sex.FEMALE)),
-        this_month=Count("id", filter=Q(registered_on__gte=month_start)),
-        mine_this_month=Count(
+    # One scan of the registry counts everything that is a column of a person.
+    counts = {
+        "total": Count("id"),
+        "women": Count("id", filter=Q(sex=Sex.FEMALE)),
+        "this_month": Count("id", filter=Q(registered_on__gte=month_start)),
+        "mine_this_month": Count(
             "id", filter=Q(registered_on__gte=month_start, registered_by_id=user.pk)
         ),
-        possible_duplicates=Count("id", filter=Q(possible_duplicate_of__isnull=False)),
-        consent_surveys=Count(
-            "id", filter=Q(Exists(active_consent.filter(follow_up_surveys=True)))
-        ),
-        consent_withdrawn=Count("id", filter=~Q(Exists(active_consent))),
+        "possible_duplicates": Count("id", filter=Q(possible_duplicate_of__isnull=False)),
+        **{f"status_{v}": Count("id", filter=Q(status=v)) for v in Status.values},
+        **{f"heard_{v}": Count("id", filter=Q(heard_via=v)) for v in HeardVia.values},
+    }
+    totals = people.aggregate(**counts)
+    # At most one consent per person is active (a new one closes the old).
+    consents = Consent.objects.filter(beneficiary__in=people.values("pk"), withdrawn_on=None)
+    consent = consents.aggregate(
+        active=Count("id"), surveys=Count("id", filter=Q(follow_up_surveys=True))
     )
-    statuses = dict(people.values_list("status").annotate(n=Count("id")).order_by())
     groups = dict(
         Beneficiary.target_groups.through.objects.filter(beneficiary__in=people.values("pk"))
         .values_list("targetgroup_id")
         .annotate(n=Count("id"))
         .order_by()
     )
-    heard = dict(people.values_list("heard_via").annotate(n=Count("id")).order_by())
     visible_groups = [(g.pk, str(g)) for g in choosable_target_groups(user)]
     return RegistrySummary(
-        by_status=_bars(statuses, Status.choices),
+        total=totals["total"],
+        women=totals["women"],
+        this_month=totals["this_month"],
+        mine_this_month=totals["mine_this_month"],
+        possible_duplicates=totals["possible_duplicates"],
+        consent_surveys=consent["surveys"],
+        consent_withdrawn=totals["total"] - consent["active"],
+        by_status=_bars({v: totals[f"status_{v}"] for v in Status.values}, Status.choices),
         by_target_group=_bars(groups, visible_groups),
-        by_heard_via=_bars(heard, HeardVia.choices),
-        **totals,
+        by_heard_via=_bars({v: totals[f"heard_{v}"] for v in HeardVia.values}, HeardVia.choices),
     )
 
 
