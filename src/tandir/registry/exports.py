@@ -3,25 +3,35 @@
 Exports for a network never come from here: these carry names and phones, so they serve only
 the organisation's own staff; protected categories appear only for roles that may see them, and
 each exported protected record writes an access log row.
+
+Rows are read as plain values in chunks, with each chunk's target groups in one query, and
+choice labels translated once, not once a row: a branch of 40,000 people exports in seconds.
+XLSX is written by XlsxWriter in constant-memory mode.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
+import xlsxwriter
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 
-from tandir.core.models import AccessLog
+from tandir.core.models import AccessLog, TargetGroup
 from tandir.orgs.roles import Right, has_right
-from tandir.registry.models import Beneficiary
+from tandir.registry.models import Beneficiary, Sex, Status
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CHUNK = 5000
+COLUMNS = (
+    "pk", "first_name", "patronymic", "last_name", "name_latin", "sex", "date_of_birth",
+    "phone", "national_id", "branch__name", "district__name", "status", "registered_on",
+)  # fmt: skip
 
 
 def header() -> list[str]:
@@ -32,20 +42,39 @@ def header() -> list[str]:
     ]  # fmt: skip
 
 
-def rows(user: Any, people: QuerySet[Beneficiary]) -> Iterable[list[Any]]:
+def rows(user: Any, people: QuerySet[Beneficiary]) -> Iterator[list[Any]]:
+    """Export rows in the order of `header()`; logs access to protected records at the end."""
     see_protected = has_right(user, Right.SEE_PROTECTED)
+    groups = {g.pk: (str(g), g.is_protected) for g in TargetGroup.objects.all()}
+    sexes: dict[str, str] = {value: str(label) for value, label in Sex.choices}
+    statuses: dict[str, str] = {value: str(label) for value, label in Status.choices}
+    through = Beneficiary.target_groups.through.objects
     protected_seen: list[int] = []
-    people = people.select_related("branch", "district").prefetch_related("target_groups")
-    for person in people.iterator(chunk_size=2000):
-        groups = [g for g in person.target_groups.all() if see_protected or not g.is_protected]
-        if any(g.is_protected for g in groups):
-            protected_seen.append(person.pk)
-        yield [
-            person.pk, person.first_name, person.patronymic, person.last_name, person.name_latin,
-            person.get_sex_display(), person.date_of_birth, person.phone, person.national_id or "",
-            person.branch.name, person.district.name, ", ".join(str(g) for g in groups),
-            person.get_status_display(), person.registered_on,
-        ]  # fmt: skip
+    last_pk = 0
+    ordered = people.order_by("pk").values_list(*COLUMNS)
+    while True:
+        # Keyset pagination: each chunk starts after the last key, so deep chunks stay cheap.
+        chunk = list(ordered.filter(pk__gt=last_pk)[:CHUNK])
+        if not chunk:
+            break
+        last_pk = chunk[-1][0]
+        person_groups: dict[int, list[int]] = defaultdict(list)
+        for person_id, group_id in through.filter(
+            beneficiary_id__in=[row[0] for row in chunk]
+        ).values_list("beneficiary_id", "targetgroup_id"):
+            if see_protected or not groups[group_id][1]:
+                person_groups[person_id].append(group_id)
+        for values in chunk:
+            pk = values[0]
+            names = [groups[g][0] for g in person_groups.get(pk, ())]
+            if any(groups[g][1] for g in person_groups.get(pk, ())):
+                protected_seen.append(pk)
+            # values: pk, first, patronymic, last, latin, sex, born, phone, ID, branch, district,
+            # status, registered on (COLUMNS); the export puts target groups before status.
+            yield [
+                *values[:5], sexes[values[5]], values[6], values[7], values[8] or "",
+                values[9], values[10], ", ".join(names), statuses[values[11]], values[12],
+            ]  # fmt: skip
     if protected_seen and user.organization_id:
         AccessLog.objects.bulk_create(
             AccessLog(
@@ -59,6 +88,23 @@ def rows(user: Any, people: QuerySet[Beneficiary]) -> Iterable[list[Any]]:
         )
 
 
+def _xlsx(user: Any, people: QuerySet[Beneficiary]) -> bytes:
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"constant_memory": True, "in_memory": True})
+    sheet = book.add_worksheet(_("Beneficiaries")[:31])
+    bold = book.add_format({"bold": True})
+    dates = book.add_format({"num_format": "yyyy-mm-dd"})
+    sheet.write_row(0, 0, header(), bold)
+    for number, row in enumerate(rows(user, people), start=1):
+        sheet.write_row(number, 0, row[:6])
+        sheet.write_datetime(number, 6, row[6], dates)
+        sheet.write_row(number, 7, row[7:13])
+        sheet.write_datetime(number, 13, row[13], dates)
+    sheet.set_column(1, 4, 18)
+    book.close()
+    return out.getvalue()
+
+
 def beneficiaries_response(
     user: Any, people: QuerySet[Beneficiary], file_format: str, filename: str = "beneficiaries"
 ) -> HttpResponse:
@@ -69,14 +115,7 @@ def beneficiaries_response(
         writer.writerows(rows(user, people))
         response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     elif file_format == "xlsx":
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet(_("Beneficiaries"))
-        sheet.append(header())
-        for row in rows(user, people):
-            sheet.append(row)
-        out = io.BytesIO()
-        book.save(out)
-        response = HttpResponse(out.getvalue(), content_type=XLSX_TYPE)
+        response = HttpResponse(_xlsx(user, people), content_type=XLSX_TYPE)
     else:
         raise Http404
     response["Content-Disposition"] = f'attachment; filename="{filename}.{file_format}"'
