@@ -174,3 +174,11 @@ def test_outreach_contacts_can_be_registered_as_interested(world):
     person = register(world, initial_status="interested")
     assert person.status == "interested"
     assert [h.to_status for h in person.history.all()] == ["interested"]
+
+
+def test_searching_an_id_with_letters_does_not_match_names(world):
+    from tandir.registry.queries import search_beneficiaries
+
+    register(world, first_name="Tatevik", last_name="Atoyan", national_id="", phone="")
+    holder = register(world, national_id="AT0075559", phone="+37499777000", first_name="Gor")
+    assert list(search_beneficiaries(world.intake_a, text="AT0075559")) == [holder]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -310,27 +311,34 @@ def _check_duplicates(officer: Any, rows: list[_Row], result: ImportResult) -> N
                 )
             )
     # Possible duplicates: same district and (same surname key or same birth date), similar name.
-    districts = {r.data["district"].pk for r in remaining}
-    surnames = {r.keys.last_name_key for r in remaining}
-    births = {r.data["date_of_birth"] for r in remaining}
-    candidates: dict[int, list[Beneficiary]] = {}
-    if remaining:
+    # Candidates are fetched a chunk of lines at a time and filed by the two keys they can meet
+    # a line on, so each line is compared only with people who share one of them.
+    by_surname: dict[tuple[int, str], list[Beneficiary]] = defaultdict(list)
+    by_birth: dict[tuple[int, datetime.date], list[Beneficiary]] = defaultdict(list)
+    filed: set[int] = set()
+    for start in range(0, len(remaining), CHUNK):
+        part = remaining[start : start + CHUNK]
         for b in Beneficiary.objects.filter(
-            Q(last_name_key__in=surnames) | Q(date_of_birth__in=births),
+            Q(last_name_key__in={r.keys.last_name_key for r in part})
+            | Q(date_of_birth__in={r.data["date_of_birth"] for r in part}),
             organization_id=org,
-            district_id__in=districts,
+            district_id__in={r.data["district"].pk for r in part},
             merged_into=None,
         ).only("id", "district_id", "name_key", "last_name_key", "date_of_birth"):
-            candidates.setdefault(b.district_id, []).append(b)
+            if b.pk not in filed:
+                filed.add(b.pk)
+                by_surname[b.district_id, b.last_name_key].append(b)
+                by_birth[b.district_id, b.date_of_birth].append(b)
     for row in remaining:
-        for b in candidates.get(row.data["district"].pk, []):
-            if (
-                b.last_name_key == row.keys.last_name_key
-                or b.date_of_birth == row.data["date_of_birth"]
-            ) and names_similar(b.name_key, row.keys.full_key):
-                row.possible_duplicate_of = b
-                result.flagged += 1
-                break
+        district = row.data["district"].pk
+        pool = [
+            *by_surname.get((district, row.keys.last_name_key), ()),
+            *by_birth.get((district, row.data["date_of_birth"]), ()),
+        ]
+        match = next((b for b in pool if names_similar(b.name_key, row.keys.full_key)), None)
+        if match:
+            row.possible_duplicate_of = match
+            result.flagged += 1
     result.errors.sort(key=lambda e: e.line)
 
 

@@ -50,6 +50,18 @@ def name_key(text: str) -> str:
     return " ".join(words)
 
 
+def _alike(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    matcher = SequenceMatcher(None, a, b)
+    # The cheap upper bounds first: most pairs fail on length or letters alone.
+    return (
+        matcher.real_quick_ratio() >= SIMILAR_NAME_RATIO
+        and matcher.quick_ratio() >= SIMILAR_NAME_RATIO
+        and matcher.ratio() >= SIMILAR_NAME_RATIO
+    )
+
+
 def names_similar(key_a: str, key_b: str) -> bool:
     """Given names and surnames each alike: 'Anahit Petrosian' ~ 'Anait Petrosyan'.
 
@@ -59,10 +71,7 @@ def names_similar(key_a: str, key_b: str) -> bool:
         return True
     *given_a, surname_a = key_a.split() or [""]
     *given_b, surname_b = key_b.split() or [""]
-    return all(
-        SequenceMatcher(None, a, b).ratio() >= SIMILAR_NAME_RATIO
-        for a, b in ((surname_a, surname_b), (" ".join(given_a), " ".join(given_b)))
-    )
+    return _alike(surname_a, surname_b) and _alike(" ".join(given_a), " ".join(given_b))
 
 
 def normalise_phone(raw: str) -> str:

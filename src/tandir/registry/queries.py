@@ -117,7 +117,8 @@ def search_beneficiaries(
         if latin:
             query |= Q(name_latin__icontains=latin)
         key = name_key(text)
-        if key:
+        # Names hold no digits: "AT0075559" is an ID or phone, not the name fragment "at".
+        if len(key) >= 2 and not any(c.isdigit() for c in text):
             query |= Q(name_key__contains=key)
         phone = normalise_phone(text).lstrip("+")
         if len(phone) >= 4:
