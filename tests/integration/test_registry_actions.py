@@ -182,3 +182,13 @@ def test_searching_an_id_with_letters_does_not_match_names(world):
     register(world, first_name="Tatevik", last_name="Atoyan", national_id="", phone="")
     holder = register(world, national_id="AT0075559", phone="+37499777000", first_name="Gor")
     assert list(search_beneficiaries(world.intake_a, text="AT0075559")) == [holder]
+
+
+def test_a_namesake_born_years_apart_is_not_a_possible_duplicate(world):
+    first = register(world, phone="", national_id="")
+    namesake = register(
+        world, phone="", national_id="", first_name="Anait", date_of_birth="1975-04-12"
+    )
+    assert namesake.possible_duplicate_of is None
+    typo = register(world, phone="", national_id="", first_name="Anait", date_of_birth="1990-12-04")
+    assert typo.possible_duplicate_of == first

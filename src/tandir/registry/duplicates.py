@@ -1,8 +1,10 @@
 """Finding people who are already registered.
 
 Same phone or national ID in the organisation: the registration is refused (the database
-enforces it too). Same normalised name and birth date, or a similar name, in the same district:
-a warning the officer must confirm.
+enforces it too). Same normalised name and birth date, or a similar name with a birth date
+within a year, in the same district: a warning the officer must confirm. The year of slack
+catches mistyped dates (day and month swapped, a wrong year) without flagging every namesake
+of a common name at national scale.
 """
 
 from __future__ import annotations
@@ -18,6 +20,14 @@ from tandir.registry.models import Beneficiary
 from tandir.registry.names import name_key, names_similar
 
 CANDIDATE_LIMIT = 200
+BIRTH_DATE_SLACK = datetime.timedelta(days=366)
+
+
+def possibly_same_person(
+    key_a: str, born_a: datetime.date, key_b: str, born_b: datetime.date
+) -> bool:
+    """Similar names (see `names_similar`) and birth dates at most a year apart."""
+    return abs(born_a - born_b) <= BIRTH_DATE_SLACK and names_similar(key_a, key_b)
 
 
 class DuplicateRefused(Conflict):
@@ -76,11 +86,12 @@ def find_possible_duplicates(
     date_of_birth: datetime.date,
     exclude_id: int | None = None,
 ) -> list[Beneficiary]:
-    """People in the same district with the same name and birth date, or a similar name."""
+    """People in the same district who may be this person (`possibly_same_person`)."""
     candidates = Beneficiary.objects.filter(
         Q(last_name_key=keys.last_name_key) | Q(date_of_birth=date_of_birth),
         organization_id=organization_id,
         district_id=district_id,
+        date_of_birth__range=(date_of_birth - BIRTH_DATE_SLACK, date_of_birth + BIRTH_DATE_SLACK),
         merged_into=None,
     ).only("id", "first_name", "patronymic", "last_name", "name_key", "date_of_birth")
     if exclude_id:
@@ -88,5 +99,7 @@ def find_possible_duplicates(
     return [
         candidate
         for candidate in candidates[:CANDIDATE_LIMIT]
-        if names_similar(candidate.name_key, keys.full_key)
+        if possibly_same_person(
+            candidate.name_key, candidate.date_of_birth, keys.full_key, date_of_birth
+        )
     ]

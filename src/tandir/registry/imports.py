@@ -30,7 +30,7 @@ from openpyxl import load_workbook
 from tandir.core.models import TargetGroup
 from tandir.orgs.models import District
 from tandir.orgs.roles import Right, has_right
-from tandir.registry.duplicates import keys_for
+from tandir.registry.duplicates import keys_for, possibly_same_person
 from tandir.registry.forms import BeneficiaryForm, KnownChoices
 from tandir.registry.models import (
     Beneficiary,
@@ -40,7 +40,7 @@ from tandir.registry.models import (
     Status,
     StatusChange,
 )
-from tandir.registry.names import names_similar, to_latin
+from tandir.registry.names import to_latin
 
 COLUMNS = [
     "first_name", "patronymic", "last_name", "sex", "date_of_birth", "phone", "national_id",
@@ -310,34 +310,39 @@ def _check_duplicates(officer: Any, rows: list[_Row], result: ImportResult) -> N
                     _("already registered to another person (record %(id)s)") % {"id": holder.pk},
                 )
             )
-    # Possible duplicates: same district and (same surname key or same birth date), similar name.
-    # Candidates are fetched a chunk of lines at a time and filed by the two keys they can meet
-    # a line on, so each line is compared only with people who share one of them.
-    by_surname: dict[tuple[int, str], list[Beneficiary]] = defaultdict(list)
-    by_birth: dict[tuple[int, datetime.date], list[Beneficiary]] = defaultdict(list)
-    filed: set[int] = set()
-    for start in range(0, len(remaining), CHUNK):
-        part = remaining[start : start + CHUNK]
-        for b in Beneficiary.objects.filter(
-            Q(last_name_key__in={r.keys.last_name_key for r in part})
-            | Q(date_of_birth__in={r.data["date_of_birth"] for r in part}),
-            organization_id=org,
-            district_id__in={r.data["district"].pk for r in part},
-            merged_into=None,
-        ).only("id", "district_id", "name_key", "last_name_key", "date_of_birth"):
-            if b.pk not in filed:
-                filed.add(b.pk)
-                by_surname[b.district_id, b.last_name_key].append(b)
-                by_birth[b.district_id, b.date_of_birth].append(b)
+    # Possible duplicates (see `possibly_same_person`): people of the same district sharing a
+    # line's surname key or birth date, fetched as plain values once per distinct key, so each
+    # line is compared only with the few people it could be.
+    Candidate = tuple[int, str, datetime.date]  # id, name key, birth date
+    by_surname: dict[tuple[int, str], list[Candidate]] = defaultdict(list)
+    by_birth: dict[tuple[int, datetime.date], list[Candidate]] = defaultdict(list)
+    districts = {r.data["district"].pk for r in remaining}
+    for column, wanted, filed in (
+        ("last_name_key", sorted({r.keys.last_name_key for r in remaining}), by_surname),
+        ("date_of_birth", sorted({r.data["date_of_birth"] for r in remaining}), by_birth),
+    ):
+        for start in range(0, len(wanted), CHUNK):
+            found = Beneficiary.objects.filter(
+                organization_id=org,
+                district_id__in=districts,
+                merged_into=None,
+                **{f"{column}__in": wanted[start : start + CHUNK]},
+            ).values_list("id", "district_id", "name_key", "date_of_birth", column)
+            for pk, district, key, born, value in found:
+                filed[district, value].append((pk, key, born))
     for row in remaining:
-        district = row.data["district"].pk
+        district, born = row.data["district"].pk, row.data["date_of_birth"]
         pool = [
             *by_surname.get((district, row.keys.last_name_key), ()),
-            *by_birth.get((district, row.data["date_of_birth"]), ()),
+            *by_birth.get((district, born), ()),
         ]
-        match = next((b for b in pool if names_similar(b.name_key, row.keys.full_key)), None)
+        match = next(
+            (pk for pk, key, their_birth in pool
+             if possibly_same_person(key, their_birth, row.keys.full_key, born)),
+            None,
+        )  # fmt: skip
         if match:
-            row.possible_duplicate_of = match
+            row.possible_duplicate_of = Beneficiary(pk=match)
             result.flagged += 1
     result.errors.sort(key=lambda e: e.line)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from anyascii import anyascii
 
@@ -50,7 +51,9 @@ def name_key(text: str) -> str:
     return " ".join(words)
 
 
+@lru_cache(maxsize=65536)
 def _alike(a: str, b: str) -> bool:
+    # Cached: an import compares the same common names with each other thousands of times.
     if a == b:
         return True
     matcher = SequenceMatcher(None, a, b)
