@@ -229,16 +229,13 @@ class BeneficiaryFilterForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         from tandir.core.access import scope
-        from tandir.registry.queries import beneficiaries_in_scope, target_groups_for
+        from tandir.registry.queries import districts_for, target_groups_for
 
         super().__init__(*args, **kwargs)
         self.fields["project"].queryset = scope(  # type: ignore[attr-defined]
             user, Project.objects.all(), branch_field=None
         )
-        used = beneficiaries_in_scope(user).values("district_id")
-        self.fields["district"].queryset = District.objects.filter(  # type: ignore[attr-defined]
-            pk__in=used
-        )
+        self.fields["district"].queryset = districts_for(user)  # type: ignore[attr-defined]
         self.fields["target_group"].choices = [  # type: ignore[attr-defined]
             ("", "---------"),
             *((g.code, str(g)) for g in target_groups_for(user)),

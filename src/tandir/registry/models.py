@@ -180,6 +180,14 @@ class Beneficiary(OrganizationScoped):
             models.Index(fields=["organization", "branch", "status"]),
             models.Index(fields=["district", "last_name_key"]),
             models.Index(fields=["district", "date_of_birth"]),
+            # The list pages' order, within an organisation and within a branch.
+            models.Index(
+                fields=["organization", "last_name", "first_name", "id"],
+                name="beneficiary_org_order",
+            ),
+            models.Index(
+                fields=["branch", "last_name", "first_name", "id"], name="beneficiary_branch_order"
+            ),
         ]
 
     def __str__(self) -> str:

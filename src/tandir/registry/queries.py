@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from tandir.core.access import scope
 from tandir.core.models import YOUTH, AccessLog, TargetGroup
-from tandir.orgs.models import Branch, Organization
+from tandir.orgs.models import Branch, District, Organization
 from tandir.orgs.roles import Right, has_right
 from tandir.registry.models import Beneficiary, Consent, Enrolment, HeardVia, Sex, Status
 from tandir.registry.names import name_key, normalise_phone, to_latin
@@ -82,6 +82,22 @@ def youngest_non_youth_birthday(today: datetime.date) -> datetime.date:
 def choosable_target_groups(user: Any) -> QuerySet[TargetGroup]:
     """Groups an officer may tick on a form: visible to them and not derived."""
     return target_groups_for(user).exclude(code__in=TargetGroup.DERIVED_CODES)
+
+
+def districts_for(user: Any) -> QuerySet[District]:
+    """Districts to filter by: those the user's branches serve, else the organisation's country.
+
+    Read from the branches, not from the registry, so the list page does not scan every person
+    to draw a drop-down.
+    """
+    branches = scope(user, Branch.objects.all(), branch_field="pk")
+    served = District.objects.filter(branch__in=branches)
+    if served.exists():
+        return served.distinct()
+    country = getattr(getattr(user, "organization", None), "country_id", None)
+    return (
+        District.objects.filter(region__country_id=country) if country else District.objects.all()
+    )
 
 
 def target_groups_for(user: Any) -> QuerySet[TargetGroup]:
