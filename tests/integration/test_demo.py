@@ -318,3 +318,12 @@ def test_createadmin_without_a_terminal_says_what_is_missing_and_creates_nothing
         call_command("createadmin", username="short", organization="X", password="short")
     assert not StaffUser.objects.filter(username="short").exists()
     assert not Organization.objects.filter(name="X").exists()
+
+
+def test_the_demo_has_repeat_registrations_for_a_manager_to_merge(demo, db):
+    flagged = Beneficiary.objects.filter(possible_duplicate_of__isnull=False)
+    assert demo.possible_duplicates == flagged.count() == 4
+    for repeat in flagged.select_related("possible_duplicate_of"):
+        original = repeat.possible_duplicate_of
+        assert repeat.district_id == original.district_id
+        assert repeat.name_latin.split()[-1] == original.name_latin.split()[-1]

@@ -45,6 +45,7 @@ from tandir.registry.models import (
     Sex,
     Status,
 )
+from tandir.registry.names import to_latin
 
 DEMO_PASSWORD = "tandir-demo"
 SEED = 2026
@@ -464,6 +465,7 @@ class _Loader:
 
         applicants = [self._armenian_applicant(arev) for _ in range(300)]
         self._mark_trafficking_survivors(applicants, count=3)
+        self._mark_repeat_registrations(applicants, count=4)
         applicants += [self._azerbaijani_applicant(kur) for _ in range(200)]
         # Registered in date order, as they would have been.
         applicants.sort(key=lambda a: a.registered_on)
@@ -903,6 +905,34 @@ class _Loader:
         survivor_group = self.groups["victim_of_trafficking"].pk
         for applicant in self.rng.sample(women, count):
             applicant.form_data["target_groups"].append(survivor_group)
+
+    def _mark_repeat_registrations(self, applicants: list[_Applicant], count: int) -> None:
+        """Make a few people come back later and register again under another spelling.
+
+        The later record spells the name in Latin and swaps the day and month of birth, as
+        happens at a busy intake desk, so the demo has possible duplicates for a manager to
+        review and merge.
+        """
+        ordered = sorted(applicants, key=lambda a: a.registered_on)
+        half = len(ordered) // 2
+        firsts = self.rng.sample(ordered[:half], count)
+        for first, again in zip(firsts, self.rng.sample(ordered[half:], count), strict=True):
+            original, repeat = first.form_data, again.form_data
+            born = datetime.date.fromisoformat(original["date_of_birth"])
+            swapped = born.replace(month=born.day, day=born.month) if born.day <= 12 else born
+            repeat.update(
+                first_name=to_latin(original["first_name"]),
+                patronymic="",
+                last_name=to_latin(original["last_name"]),
+                sex=original["sex"],
+                date_of_birth=swapped.isoformat(),
+                national_id="",
+                branch=original["branch"],
+                district=original["district"],
+                locality=original["locality"],
+            )
+            again.branch, again.officer = first.branch, first.officer
+            again.steps = []
 
     def _register(self, applicant: _Applicant) -> tuple[bool, int]:
         form = BeneficiaryForm(applicant.form_data, user=applicant.officer)
