@@ -203,25 +203,9 @@ def form_data(values: dict[str, Any]) -> dict[str, Any]:
     household = values.get("household") or {}
     income = household.get("monthly_income") or {}
     consent = values.get("consent") or {}
-    data = {
-        name: _blank(values.get(name))
-        for name in (
-            "first_name",
-            "patronymic",
-            "last_name",
-            "sex",
-            "date_of_birth",
-            "phone",
-            "national_id",
-            "branch",
-            "district",
-            "locality",
-            "education",
-            "economic_activity",
-            "heard_via",
-            "heard_via_detail",
-        )
-    }
+    # The person's own columns are named alike in the API and the form.
+    own = [name for name in BeneficiaryForm.Meta.fields if name != "target_groups"]
+    data = {name: _blank(values.get(name)) for name in own}
     data.update(
         target_groups=list(values.get("target_groups") or []),
         projects=list(values.get("projects") or []),
