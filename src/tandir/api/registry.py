@@ -31,7 +31,6 @@ from tandir.api.schemas import (
 )
 from tandir.core.access import scope
 from tandir.core.errors import NotAllowed
-from tandir.core.models import AccessLog
 from tandir.orgs.models import Branch, Project
 from tandir.orgs.roles import Right, has_right
 from tandir.registry.actions import register_beneficiary, update_beneficiary
@@ -40,6 +39,7 @@ from tandir.registry.models import Beneficiary, Enrolment
 from tandir.registry.queries import (
     access_beneficiary,
     beneficiaries_in_scope,
+    log_views,
     search_beneficiaries,
     target_groups_for,
     visible_target_groups,
@@ -204,8 +204,7 @@ def form_data(values: dict[str, Any]) -> dict[str, Any]:
     income = household.get("monthly_income") or {}
     consent = values.get("consent") or {}
     # The person's own columns are named alike in the API and the form.
-    own = [name for name in BeneficiaryForm.Meta.fields if name != "target_groups"]
-    data = {name: _blank(values.get(name)) for name in own}
+    data = {name: _blank(values.get(name)) for name in Beneficiary.PERSON_FIELDS}
     data.update(
         target_groups=list(values.get("target_groups") or []),
         projects=list(values.get("projects") or []),
@@ -347,19 +346,15 @@ def _log_protected_views(user: Any, people: Iterable[Beneficiary]) -> None:
     """A list showing a protected category is a view of it: log it as opening the record does."""
     if not has_right(user, Right.SEE_PROTECTED):
         return
-    rows = [
-        AccessLog(
-            organization_id=b.organization_id,
-            user=user,
-            record_type="beneficiary",
-            record_id=b.pk,
-            channel="api",
-        )
-        for b in people
-        if any(g.is_protected for g in b.target_groups.all())
-    ]
-    if rows:
-        AccessLog.objects.bulk_create(rows)
+    log_views(
+        user,
+        (
+            (b.organization_id, b.pk)
+            for b in people
+            if any(g.is_protected for g in b.target_groups.all())
+        ),
+        "api",
+    )
 
 
 # --- Endpoints ------------------------------------------------------------------------------

@@ -58,9 +58,9 @@ class ScopedAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
 
-@admin.register(TargetGroup)
-class TargetGroupAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "is_protected", "sort_order"]
+class SharedReferenceAdmin(admin.ModelAdmin):
+    """Rows shared by every organisation (target groups, geography): administrators see them,
+    only the platform operator edits them."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return is_administrator(request.user)
@@ -69,10 +69,14 @@ class TargetGroupAdmin(admin.ModelAdmin):
         return is_administrator(request.user)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Target groups are shared by every organisation: only the platform operator edits them.
         return bool(request.user.is_superuser)
 
     has_add_permission = has_delete_permission = has_change_permission
+
+
+@admin.register(TargetGroup)
+class TargetGroupAdmin(SharedReferenceAdmin):
+    list_display = ["code", "name", "is_protected", "sort_order"]
 
 
 @admin.register(AccessLog)

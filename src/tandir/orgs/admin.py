@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from tandir.core.admin import ScopedAdmin, is_administrator
+from tandir.core.admin import ScopedAdmin, SharedReferenceAdmin
 from tandir.orgs.models import (
     Branch,
     Country,
@@ -75,21 +75,8 @@ class StaffUserAdmin(ScopedAdmin, UserAdmin):
         return ScopedAdmin.get_queryset(self, request)
 
 
-class ReferenceAdmin(admin.ModelAdmin):
-    """Geography is shared by all: administrators see it, the platform operator edits it."""
-
+class ReferenceAdmin(SharedReferenceAdmin):
     search_fields = ["name"]
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_administrator(request.user)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_administrator(request.user)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return bool(request.user.is_superuser)
-
-    has_add_permission = has_delete_permission = has_change_permission
 
 
 for model in (Country, Region, District, Locality):

@@ -132,7 +132,7 @@ def register_beneficiary(
         registered_by=officer,
         registered_on=today,
         status=data.get("initial_status") or Status.REGISTERED,
-        **{name: data.get(name) for name in _BENEFICIARY_FIELDS},
+        **{name: data.get(name) for name in Beneficiary.PERSON_FIELDS},
     )
     beneficiary.phone = beneficiary.phone or ""
     beneficiary.patronymic = beneficiary.patronymic or ""
@@ -174,24 +174,6 @@ def register_beneficiary(
     return Registration(beneficiary, similar)
 
 
-_BENEFICIARY_FIELDS = (
-    "branch",
-    "first_name",
-    "patronymic",
-    "last_name",
-    "sex",
-    "date_of_birth",
-    "phone",
-    "national_id",
-    "district",
-    "locality",
-    "education",
-    "economic_activity",
-    "heard_via",
-    "heard_via_detail",
-)
-
-
 @transaction.atomic
 def update_beneficiary(
     officer: Any,
@@ -207,7 +189,7 @@ def update_beneficiary(
     beneficiary = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
     if beneficiary.merged_into_id:
         raise Conflict(_("This record was merged into another one."), code="already_merged")
-    for name in _BENEFICIARY_FIELDS:
+    for name in Beneficiary.PERSON_FIELDS:
         if name in data:
             empty = None if name in _RELATIONS else ""
             setattr(beneficiary, name, data[name] if data[name] is not None else empty)

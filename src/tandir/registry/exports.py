@@ -22,9 +22,10 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 
-from tandir.core.models import AccessLog, TargetGroup
+from tandir.core.models import TargetGroup
 from tandir.orgs.roles import Right, has_right
 from tandir.registry.models import Beneficiary, Sex, Status
+from tandir.registry.queries import log_views
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CHUNK = 5000
@@ -76,16 +77,7 @@ def rows(user: Any, people: QuerySet[Beneficiary]) -> Iterator[list[Any]]:
                 values[9], values[10], ", ".join(names), statuses[values[11]], values[12],
             ]  # fmt: skip
     if protected_seen and user.organization_id:
-        AccessLog.objects.bulk_create(
-            AccessLog(
-                organization_id=user.organization_id,
-                user=user,
-                record_type="beneficiary",
-                record_id=pk,
-                channel="export",
-            )
-            for pk in protected_seen
-        )
+        log_views(user, ((user.organization_id, pk) for pk in protected_seen), "export")
 
 
 def _xlsx(user: Any, people: QuerySet[Beneficiary]) -> bytes:

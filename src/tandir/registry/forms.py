@@ -114,23 +114,7 @@ class BeneficiaryForm(forms.ModelForm):
 
     class Meta:
         model = Beneficiary
-        fields = [
-            "first_name",
-            "patronymic",
-            "last_name",
-            "sex",
-            "date_of_birth",
-            "phone",
-            "national_id",
-            "branch",
-            "district",
-            "locality",
-            "target_groups",
-            "education",
-            "economic_activity",
-            "heard_via",
-            "heard_via_detail",
-        ]
+        fields = [*Beneficiary.PERSON_FIELDS, "target_groups"]
         widgets = {
             "date_of_birth": forms.DateInput(attrs={"type": "date"}),
             "target_groups": forms.CheckboxSelectMultiple,

@@ -80,6 +80,14 @@ class Household(OrganizationScoped):
 
 
 class Beneficiary(OrganizationScoped):
+    # The person's own columns that registration sets: the form, the actions and the API's
+    # input all work from this one list.
+    PERSON_FIELDS = (
+        "first_name", "patronymic", "last_name", "sex", "date_of_birth", "phone",
+        "national_id", "branch", "district", "locality", "education", "economic_activity",
+        "heard_via", "heard_via_detail",
+    )  # fmt: skip
+
     branch = models.ForeignKey(
         "orgs.Branch",
         on_delete=models.PROTECT,

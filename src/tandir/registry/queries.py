@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,14 +44,22 @@ def access_beneficiary(user: Any, beneficiary_id: Any, *, channel: str = "web") 
     if has_right(user, Right.SEE_PROTECTED) and any(
         group.is_protected for group in beneficiary.target_groups.all()
     ):
-        AccessLog.objects.create(
-            organization_id=beneficiary.organization_id,
+        log_views(user, [(beneficiary.organization_id, beneficiary.pk)], channel)
+    return beneficiary
+
+
+def log_views(user: Any, seen: Iterable[tuple[int, int]], channel: str) -> None:
+    """One access-log row per (organisation id, beneficiary id) of a protected record seen."""
+    AccessLog.objects.bulk_create(
+        AccessLog(
+            organization_id=organization_id,
             user=user,
             record_type="beneficiary",
-            record_id=beneficiary.pk,
+            record_id=beneficiary_id,
             channel=channel,
         )
-    return beneficiary
+        for organization_id, beneficiary_id in seen
+    )
 
 
 def visible_target_groups(user: Any, beneficiary: Beneficiary) -> list[TargetGroup]:
