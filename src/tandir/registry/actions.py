@@ -97,7 +97,8 @@ def _save_refusing_duplicates(beneficiary: Beneficiary) -> None:
         raise
 
 
-def _household_from(data: dict[str, Any], organization_id: int) -> Household:
+def household_from(data: dict[str, Any], organization_id: int) -> Household:
+    """An unsaved household from a validated form's data (registration and import)."""
     income = data.get("household_income")
     return Household(
         organization_id=organization_id,
@@ -105,8 +106,27 @@ def _household_from(data: dict[str, Any], organization_id: int) -> Household:
         dependants=data.get("household_dependants") or 0,
         head_sex=data["household_head_sex"],
         monthly_income_amount=income,
-        monthly_income_currency=(data.get("household_income_currency") or "") if income else "",
+        monthly_income_currency=(
+            (data.get("household_income_currency") or "") if income is not None else ""
+        ),
     )
+
+
+def new_beneficiary(officer: Any, data: dict[str, Any], today: datetime.date) -> Beneficiary:
+    """An unsaved beneficiary from a validated form's data, with its search keys set."""
+    beneficiary = Beneficiary(
+        organization_id=data["branch"].organization_id,
+        registered_by=officer,
+        registered_on=today,
+        status=data.get("initial_status") or Status.REGISTERED,
+        **{name: data.get(name) for name in Beneficiary.PERSON_FIELDS},
+    )
+    beneficiary.phone = beneficiary.phone or ""
+    beneficiary.patronymic = beneficiary.patronymic or ""
+    beneficiary.heard_via_detail = beneficiary.heard_via_detail or ""
+    beneficiary.national_id = beneficiary.national_id or None
+    _apply_names(beneficiary)
+    return beneficiary
 
 
 @transaction.atomic
@@ -127,20 +147,10 @@ def register_beneficiary(
     branch = data["branch"]
     if branch.organization_id != officer.organization_id:
         raise NotAllowed(_("This branch is not in your organisation."))
-    beneficiary = Beneficiary(
-        organization_id=branch.organization_id,
-        registered_by=officer,
-        registered_on=today,
-        status=data.get("initial_status") or Status.REGISTERED,
-        **{name: data.get(name) for name in Beneficiary.PERSON_FIELDS},
-    )
-    beneficiary.phone = beneficiary.phone or ""
-    beneficiary.patronymic = beneficiary.patronymic or ""
-    beneficiary.heard_via_detail = beneficiary.heard_via_detail or ""
-    _apply_names(beneficiary)
+    beneficiary = new_beneficiary(officer, data, today)
     similar = _check_duplicates(beneficiary, confirmed=confirm_possible_duplicate, exclude_id=None)
     beneficiary.possible_duplicate_of = similar[0] if similar else None
-    household = _household_from(data, beneficiary.organization_id)
+    household = household_from(data, beneficiary.organization_id)
     household.save()
     beneficiary.household = household
     _save_refusing_duplicates(beneficiary)
@@ -208,7 +218,7 @@ def update_beneficiary(
         )
         beneficiary.target_groups.set([*data["target_groups"], *kept])
     if beneficiary.household_id and "household_members" in data:
-        household = _household_from(data, beneficiary.organization_id)
+        household = household_from(data, beneficiary.organization_id)
         household.pk = beneficiary.household_id
         household.save()
     if "projects" in data:

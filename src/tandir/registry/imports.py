@@ -30,6 +30,7 @@ from openpyxl import load_workbook
 from tandir.core.models import TargetGroup
 from tandir.orgs.models import District
 from tandir.orgs.roles import Right, has_right
+from tandir.registry.actions import household_from, new_beneficiary
 from tandir.registry.duplicates import keys_for, possibly_same_person
 from tandir.registry.forms import BeneficiaryForm, KnownChoices
 from tandir.registry.models import (
@@ -40,7 +41,6 @@ from tandir.registry.models import (
     Status,
     StatusChange,
 )
-from tandir.registry.names import to_latin
 
 COLUMNS = [
     "first_name", "patronymic", "last_name", "sex", "date_of_birth", "phone", "national_id",
@@ -371,57 +371,14 @@ def _write(officer: Any, rows: list[_Row], today: datetime.date) -> None:
     org = officer.organization_id
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start : start + CHUNK]
-        households = Household.objects.bulk_create(
-            Household(
-                organization_id=org,
-                members_count=r.data["household_members"],
-                dependants=r.data.get("household_dependants") or 0,
-                head_sex=r.data["household_head_sex"],
-                monthly_income_amount=r.data.get("household_income"),
-                monthly_income_currency=(r.data.get("household_income_currency") or "")
-                if r.data.get("household_income") is not None
-                else "",
-            )
-            for r in chunk
-        )
-        people = Beneficiary.objects.bulk_create(
-            Beneficiary(
-                organization_id=org,
-                branch=r.data["branch"],
-                first_name=r.data["first_name"],
-                patronymic=r.data.get("patronymic") or "",
-                last_name=r.data["last_name"],
-                name_latin=to_latin(
-                    " ".join(
-                        p
-                        for p in (
-                            r.data["first_name"],
-                            r.data.get("patronymic"),
-                            r.data["last_name"],
-                        )
-                        if p
-                    )
-                ),
-                name_key=r.keys.full_key,
-                last_name_key=r.keys.last_name_key,
-                sex=r.data["sex"],
-                date_of_birth=r.data["date_of_birth"],
-                phone=r.data.get("phone") or "",
-                national_id=r.data.get("national_id") or None,
-                district=r.data["district"],
-                locality=r.data.get("locality"),
-                household=household,
-                education=r.data["education"],
-                economic_activity=r.data["economic_activity"],
-                heard_via=r.data["heard_via"],
-                heard_via_detail=r.data.get("heard_via_detail") or "",
-                status=Status.REGISTERED,
-                registered_by=officer,
-                registered_on=today,
-                possible_duplicate_of=r.possible_duplicate_of,
-            )
-            for r, household in zip(chunk, households, strict=True)
-        )
+        households = Household.objects.bulk_create(household_from(r.data, org) for r in chunk)
+        people = []
+        for r, household in zip(chunk, households, strict=True):
+            person = new_beneficiary(officer, r.data, today)
+            person.household = household
+            person.possible_duplicate_of = r.possible_duplicate_of
+            people.append(person)
+        Beneficiary.objects.bulk_create(people)
         groups_through = Beneficiary.target_groups.through
         groups_through.objects.bulk_create(
             groups_through(beneficiary_id=p.pk, targetgroup_id=g.pk)
