@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "tandir.registry",
     "tandir.api",
     "tandir.web",
+    "tandir.demo",
 ]
 
 MIDDLEWARE = [

@@ -24,12 +24,16 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
 
-from tandir.demo import DEMO_PASSWORD, DemoAlreadyLoaded, DemoSummary, demo_logins, load_demo
 from tandir.demo.loader import (
     ARMENIAN_PROGRAMME_NAME,
     AZERBAIJANI_MFI_NAME,
+    DEMO_PASSWORD,
     HISTORY_ENDS,
     NETWORK_NAME,
+    DemoAlreadyLoaded,
+    DemoSummary,
+    demo_logins,
+    load_demo,
 )
 from tandir.orgs.models import (
     Branch,

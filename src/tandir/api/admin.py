@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from tandir.api.models import ApiToken
-from tandir.core.admin import is_administrator
+from tandir.orgs.admin import is_administrator
 
 
 @admin.register(ApiToken)

@@ -29,8 +29,8 @@ from tandir.api.schemas import (
     SexCode,
     StatusCode,
 )
-from tandir.core.access import scope
 from tandir.core.errors import NotAllowed
+from tandir.orgs.access import scope
 from tandir.orgs.models import Branch, Project
 from tandir.orgs.roles import Right, has_right
 from tandir.registry.actions import register_beneficiary, update_beneficiary

@@ -1,4 +1,10 @@
-"""Admin for organisations, branches, projects and staff, scoped to the user's organisation."""
+"""The admin, scoped like every other page: an organisation's administrator sees only its rows.
+
+Permission comes from the Tandir role (administrator), not from Django's per-model grants, and
+every save goes through `tandir.orgs.actions`, which checks rights and scope again: whatever is
+posted, an organisation's administrator cannot reach another organisation or grant platform
+rights (superuser, Django staff flags, groups, permissions).
+"""
 
 from __future__ import annotations
 
@@ -7,47 +13,147 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import Q, QuerySet
+from django.forms import ModelForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from tandir.core.admin import ScopedAdmin, SharedReferenceAdmin
+from tandir.orgs import actions
+from tandir.orgs.access import scope
 from tandir.orgs.models import (
     Branch,
     Country,
     District,
     Locality,
     Organization,
+    OrganizationKind,
     Project,
     Region,
+    Role,
     StaffUser,
 )
+from tandir.orgs.roles import is_platform_operator
+
+
+def is_administrator(user: Any) -> bool:
+    """Superusers, and staff whose role is administrator, use the admin."""
+    if not getattr(user, "is_active", False) or not getattr(user, "is_staff", False):
+        return False
+    return bool(user.is_superuser or user.role == Role.ADMINISTRATOR)
+
+
+class ScopedAdmin(admin.ModelAdmin):
+    """Rows narrowed by `tandir.orgs.access.scope`; new rows get the user's organisation."""
+
+    branch_field: str | None = None
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_administrator(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_administrator(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return is_administrator(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_administrator(request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Records are corrected or closed, never deleted, except by the platform operator.
+        return is_platform_operator(request.user)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return scope(request.user, super().get_queryset(request), branch_field=self.branch_field)
+
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
+        excluded = list(super().get_exclude(request, obj) or [])
+        if not is_platform_operator(request.user):
+            excluded.append("organization")
+        return excluded
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        related = db_field.related_model
+        if related is Branch:
+            kwargs["queryset"] = scope(request.user, Branch.objects.all(), branch_field="pk")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.related_model is Branch:
+            kwargs["queryset"] = scope(request.user, Branch.objects.all(), branch_field="pk")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        related = {
+            name: form.cleaned_data[name]
+            for name in form.cleaned_data
+            if name in {f.name for f in obj._meta.many_to_many}
+        }
+        actions.save_organization_record(request.user, obj, related=related)  # type: ignore[arg-type]
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        # Many-to-many values were set by the action in `save_model`.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+
+class SharedReferenceAdmin(admin.ModelAdmin):
+    """Rows shared by every organisation (target groups, geography): administrators see them,
+    only the platform operator edits them."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_administrator(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_administrator(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_platform_operator(request.user)
+
+    has_add_permission = has_delete_permission = has_change_permission
 
 
 @admin.register(Organization)
 class OrganizationAdmin(ScopedAdmin):
     list_display = ["name", "kind", "country", "currency"]
     list_filter = ["kind"]
+    filter_horizontal = ["networks"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Organization]:
-        queryset = super().get_queryset(request)
-        org_id = getattr(request.user, "organization_id", None)
-        if request.user.is_superuser and org_id is None:
+        queryset = Organization.objects.all()
+        if is_platform_operator(request.user):
             return queryset
-        # Donors and networks stay visible so projects can name them; only their own is editable.
-        return queryset.filter(Q(pk=org_id) | Q(kind__in=["donor", "network", "bank"]))
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if obj is None or request.user.is_superuser:
-            return super().has_change_permission(request, obj)
-        return super().has_change_permission(request, obj) and obj.pk == getattr(
-            request.user, "organization_id", None
+        if not is_administrator(request.user):
+            return queryset.none()
+        # Donors, networks and banks stay visible so projects can name them; only their own
+        # organisation is editable.
+        org_id = getattr(request.user, "organization_id", None)
+        return queryset.filter(
+            Q(pk=org_id)
+            | Q(kind__in=[OrganizationKind.DONOR, OrganizationKind.NETWORK, OrganizationKind.BANK])
         )
 
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
+        excluded = list(admin.ModelAdmin.get_exclude(self, request, obj) or [])
+        if not is_platform_operator(request.user):
+            excluded.append("kind")  # what an organisation is, is the platform's to say
+        return excluded
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if not super().has_change_permission(request, obj):
+            return False
+        if obj is None or is_platform_operator(request.user):
+            return True
+        return bool(obj.pk == getattr(request.user, "organization_id", None))
+
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return bool(request.user.is_superuser)
+        return is_platform_operator(request.user)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        admin.ModelAdmin.save_model(self, request, obj, form, change)
+        actions.save_organization(
+            request.user,  # type: ignore[arg-type]
+            obj,
+            networks=form.cleaned_data.get("networks"),
+        )
 
 
 @admin.register(Branch)
@@ -66,13 +172,50 @@ class ProjectAdmin(ScopedAdmin):
 class StaffUserAdmin(ScopedAdmin, UserAdmin):
     list_display = ["username", "first_name", "last_name", "role", "is_active"]
     list_filter = ["role", "is_active"]
-    fieldsets = (
+    filter_horizontal = ["branches"]
+
+    # What an organisation's administrator may set: no superuser, staff, group or permission
+    # field exists on their forms, so a posted value for one is never read.
+    ORGANIZATION_FIELDSETS = (
+        (None, {"fields": ("username", "password")}),
+        (_("Personal info"), {"fields": ("first_name", "last_name", "email")}),
+        (_("Tandir"), {"fields": ("role", "branches", "preferred_language", "is_active")}),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    ORGANIZATION_ADD_FIELDSETS = (
+        (None, {"fields": ("username", "password1", "password2")}),
+        (_("Tandir"), {"fields": ("role", "branches", "preferred_language")}),
+    )
+    PLATFORM_FIELDSETS = (
         *UserAdmin.fieldsets,  # type: ignore[misc]
         (_("Tandir"), {"fields": ("organization", "role", "branches", "preferred_language")}),
     )
+    readonly_fields = ["last_login", "date_joined"]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        if is_platform_operator(request.user):
+            return self.add_fieldsets if obj is None else self.PLATFORM_FIELDSETS
+        return self.ORGANIZATION_ADD_FIELDSETS if obj is None else self.ORGANIZATION_FIELDSETS
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return ScopedAdmin.get_queryset(self, request)
+        users = ScopedAdmin.get_queryset(self, request)
+        if not is_platform_operator(request.user):
+            users = users.filter(is_superuser=False)
+        return users
+
+    def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
+        actions.save_staff_user(
+            request.user,  # type: ignore[arg-type]
+            obj,
+            branches=form.cleaned_data.get("branches"),
+        )
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        if is_platform_operator(request.user):
+            # Groups and permissions are the platform operator's; branches were set above.
+            form.cleaned_data.pop("branches", None)
+            form.save_m2m()
+        ScopedAdmin.save_related(self, request, form, formsets, change)
 
 
 class ReferenceAdmin(SharedReferenceAdmin):

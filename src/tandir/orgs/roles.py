@@ -1,4 +1,8 @@
-"""What each role may do. One table, read by the scoping lookups and the templates."""
+"""What each role may do. One table, read by the scoping lookups, the actions and the templates.
+
+Every write has its own right, checked inside the action that makes it, so a channel that skips
+the page (API, import, command line, admin) meets the same rule.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,19 @@ from tandir.orgs.models import Role
 class Right(StrEnum):
     SEE_WHOLE_ORGANIZATION = "see_whole_organization"
     SEE_PROTECTED = "see_protected"
-    REGISTER = "register"
-    MERGE = "merge"
     SEE_RECORDS = "see_records"  # individual beneficiaries; network analysts see aggregates only
+    REGISTER = "register"  # register people and correct their details
+    RECORD_CONSENT = "record_consent"  # record a new consent or withdraw one
+    MERGE = "merge"
     EXPORT = "export"
     IMPORT = "import"
+    # Moving a person to a stage of the pipeline belongs to whoever runs that stage.
+    MOVE_TO_TRAINING = "move_to_training"
+    MOVE_TO_PLANNING = "move_to_planning"
+    MOVE_TO_BORROWER = "move_to_borrower"
+    EXIT = "exit"  # record that a person left the programme
+    MANAGE_STAFF = "manage_staff"
+    MANAGE_ORGANIZATION = "manage_organization"  # branches, projects, the organisation itself
 
 
 ROLE_RIGHTS: dict[str, frozenset[Right]] = {
@@ -24,22 +36,51 @@ ROLE_RIGHTS: dict[str, frozenset[Right]] = {
             Right.SEE_RECORDS,
             Right.SEE_PROTECTED,
             Right.REGISTER,
+            Right.RECORD_CONSENT,
             Right.MERGE,
             Right.EXPORT,
             Right.IMPORT,
+            Right.MOVE_TO_TRAINING,
+            Right.MOVE_TO_PLANNING,
+            Right.MOVE_TO_BORROWER,
+            Right.EXIT,
         }
     ),
     Role.INTAKE_OFFICER: frozenset(
-        {Right.SEE_RECORDS, Right.SEE_PROTECTED, Right.REGISTER, Right.IMPORT}
+        {
+            Right.SEE_RECORDS,
+            Right.SEE_PROTECTED,
+            Right.REGISTER,
+            Right.RECORD_CONSENT,
+            Right.IMPORT,
+            Right.EXIT,
+        }
     ),
-    Role.TRAINER: frozenset({Right.SEE_RECORDS}),
-    Role.BUSINESS_ADVISOR: frozenset({Right.SEE_RECORDS}),
+    Role.TRAINER: frozenset({Right.SEE_RECORDS, Right.MOVE_TO_TRAINING}),
+    Role.BUSINESS_ADVISOR: frozenset({Right.SEE_RECORDS, Right.MOVE_TO_PLANNING}),
     Role.LOAN_APPRAISER: frozenset({Right.SEE_RECORDS}),
-    Role.LOAN_OFFICER: frozenset({Right.SEE_RECORDS, Right.EXPORT}),
+    Role.LOAN_OFFICER: frozenset({Right.SEE_RECORDS, Right.EXPORT, Right.MOVE_TO_BORROWER}),
     Role.ME_OFFICER: frozenset(
-        {Right.SEE_RECORDS, Right.SEE_WHOLE_ORGANIZATION, Right.SEE_PROTECTED, Right.EXPORT}
+        {
+            Right.SEE_RECORDS,
+            Right.SEE_WHOLE_ORGANIZATION,
+            Right.SEE_PROTECTED,
+            Right.RECORD_CONSENT,
+            Right.EXPORT,
+        }
     ),
     Role.NETWORK_ANALYST: frozenset(),
+}
+
+# The right needed to move a person *to* each stage of the pipeline (registry `Status` values).
+STAGE_RIGHTS: dict[str, Right] = {
+    "interested": Right.REGISTER,
+    "registered": Right.REGISTER,
+    "in_training": Right.MOVE_TO_TRAINING,
+    "trained": Right.MOVE_TO_TRAINING,
+    "planning": Right.MOVE_TO_PLANNING,
+    "borrower": Right.MOVE_TO_BORROWER,
+    "exited": Right.EXIT,
 }
 
 
@@ -50,3 +91,12 @@ def has_right(user: object, right: Right) -> bool:
     if getattr(user, "is_superuser", False):
         return True
     return right in ROLE_RIGHTS.get(getattr(user, "role", ""), frozenset())
+
+
+def is_platform_operator(user: object) -> bool:
+    """A superuser with no organisation runs the platform and sees every organisation."""
+    return bool(
+        getattr(user, "is_active", False)
+        and getattr(user, "is_superuser", False)
+        and getattr(user, "organization_id", None) is None
+    )

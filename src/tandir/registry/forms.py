@@ -19,7 +19,7 @@ CURRENCY_CODES = ["AMD", "AZN", "PKR", "TRY", "USD", "EUR", "RUB", "GEL"]
 
 def choice_sources(user: Any) -> dict[str, QuerySet[Any]]:
     """What each choice field of `BeneficiaryForm` may offer `user`."""
-    from tandir.core.access import scope
+    from tandir.orgs.access import scope
     from tandir.registry.queries import choosable_target_groups
 
     return {
@@ -212,7 +212,7 @@ class BeneficiaryFilterForm(forms.Form):
     duplicates = forms.BooleanField(label=_("Possible duplicates only"), required=False)
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        from tandir.core.access import scope
+        from tandir.orgs.access import scope
         from tandir.registry.queries import districts_for, target_groups_for
 
         super().__init__(*args, **kwargs)

@@ -12,8 +12,8 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from tandir.core.access import scope
 from tandir.core.models import YOUTH, AccessLog, TargetGroup
+from tandir.orgs.access import scope
 from tandir.orgs.models import Branch, District, Organization
 from tandir.orgs.roles import Right, has_right
 from tandir.registry.models import Beneficiary, Consent, Enrolment, HeardVia, Sex, Status

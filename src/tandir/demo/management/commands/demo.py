@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
 from tandir.core.management.commands.serve import add_server_arguments, run_server, site_url
-from tandir.demo import DEMO_PASSWORD, DemoLogin, demo_logins, load_demo
+from tandir.demo.loader import DEMO_PASSWORD, DemoLogin, demo_logins, load_demo
 from tandir.orgs.models import Organization, Role
 
 

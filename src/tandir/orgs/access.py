@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from django.db.models import Model, QuerySet
 
-from tandir.orgs.roles import Right, has_right
+from tandir.orgs.roles import Right, has_right, is_platform_operator
 
 M = TypeVar("M", bound=Model)
 
@@ -20,7 +20,7 @@ def scope(user: Any, queryset: QuerySet[M], *, branch_field: str | None = "branc
     """Narrow `queryset` to what `user` may see; `branch_field=None` for organisation-wide rows."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return queryset.none()
-    if user.is_superuser and user.organization_id is None:
+    if is_platform_operator(user):
         return queryset
     if user.organization_id is None:
         return queryset.none()
