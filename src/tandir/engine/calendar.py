@@ -1,7 +1,10 @@
 """Calendar: repayment frequencies, due dates, holidays and day-count conventions.
 
-Due dates are generated from the first due date (monthly dates keep its day of the month, clamped
-to short months) and then moved to the next working day by an optional holiday calendar. Interest
+Due dates count whole periods from one anchor: the disbursement date, or the first due date when
+the loan states one. Monthly and quarterly dates keep the anchor's day of the month, clamped to
+each month's length and never chained (31 Aug → 30 Sep, 31 Oct, 30 Nov, as banks and Excel's
+EDATE do); weekly ones add 7, 14 or 28 days. An optional holiday calendar then moves each date to
+the next working day. Interest
 periods use the scheduled dates, before the holiday move, so that a holiday never changes what a
 client owes.
 """
@@ -103,20 +106,33 @@ def default_first_due(disbursed: date, frequency: Frequency) -> date:
 
 
 @lru_cache(maxsize=4096)
-def scheduled_dates(first_due: date, frequency: Frequency, count: int) -> tuple[date, ...]:
-    """The `count` contractual due dates, before any holiday move."""
+def scheduled_dates(
+    disbursed: date, first_due: date | None, frequency: Frequency, count: int
+) -> tuple[date, ...]:
+    """The `count` contractual due dates of a loan, before any holiday move.
+
+    Without a first due date the k-th date is k periods after disbursement; with one, it is k − 1
+    periods after the first due date. Each is computed from the anchor, not from the date before
+    it, so a short month never pulls the later dates back.
+    """
+    if first_due is None:
+        return tuple(add_periods(disbursed, frequency, k) for k in range(1, count + 1))
     return tuple(add_periods(first_due, frequency, k) for k in range(count))
+
+
+def moved_dates(dates: tuple[date, ...], calendar: HolidayCalendar) -> tuple[date, ...]:
+    """Each date moved to the next working day of the calendar."""
+    if not calendar.holidays and not calendar.weekend:
+        return dates
+    return tuple(calendar.next_working_day(day) for day in dates)
 
 
 @lru_cache(maxsize=4096)
 def due_dates(
     first_due: date, frequency: Frequency, count: int, calendar: HolidayCalendar = NO_HOLIDAYS
 ) -> tuple[date, ...]:
-    """The `count` due dates, each moved to the next working day of the calendar."""
-    dates = scheduled_dates(first_due, frequency, count)
-    if not calendar.holidays and not calendar.weekend:
-        return dates
-    return tuple(calendar.next_working_day(day) for day in dates)
+    """The `count` due dates from a first due date, each moved to the next working day."""
+    return moved_dates(scheduled_dates(first_due, first_due, frequency, count), calendar)
 
 
 def days_30_360(start: date, end: date) -> int:

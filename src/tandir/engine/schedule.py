@@ -20,14 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal, localcontext
-from functools import lru_cache
 from typing import NamedTuple
 
 from tandir.engine.calendar import (
     DayCount,
-    Frequency,
-    default_first_due,
-    due_dates,
+    moved_dates,
     period_fractions,
     scheduled_dates,
 )
@@ -368,10 +365,10 @@ def _dates_for(
     terms: LoanTerms, cached: dict[tuple[date, date | None], tuple[date, ...]]
 ) -> tuple[date, ...]:
     product = terms.product
-    first_due = terms.first_due
-    if first_due is None:
-        first_due = _default_first_due(terms.disbursed, product.frequency)
-    dates = due_dates(first_due, product.frequency, terms.installments, product.calendar)
+    dates = moved_dates(
+        scheduled_dates(terms.disbursed, terms.first_due, product.frequency, terms.installments),
+        product.calendar,
+    )
     if len(cached) >= _DATES_CACHE_LIMIT:
         cached.clear()
     cached[(terms.disbursed, terms.first_due)] = dates
@@ -429,9 +426,8 @@ def _build(terms: LoanTerms) -> Schedule:
     rnd = plan.round
     method = product.method
     frequency = product.frequency
-    if first_due is None:
-        first_due = _default_first_due(disbursed, frequency)
-    dates = due_dates(first_due, frequency, count, product.calendar)
+    scheduled = scheduled_dates(disbursed, first_due, frequency, count)
+    dates = moved_dates(scheduled, product.calendar)
 
     grace_principal = grace.principal
     grace_payment = grace.interest_payment
@@ -466,9 +462,7 @@ def _build(terms: LoanTerms) -> Schedule:
     if balance_based:
         if product.day_count is not DayCount.PERIODIC:
             annual = percent(product.annual_rate_percent)
-            fractions = period_fractions(
-                disbursed, scheduled_dates(first_due, frequency, count), product.day_count
-            )
+            fractions = period_fractions(disbursed, scheduled, product.day_count)
             rates = tuple(annual * fraction for fraction in fractions)
     elif method is Method.FLAT:
         charge_each = rnd(amount * period_rate)
@@ -636,11 +630,6 @@ def _rows_without_grace(
         )
     )
     return rows
-
-
-@lru_cache(maxsize=4096)
-def _default_first_due(disbursed: date, frequency: Frequency) -> date:
-    return default_first_due(disbursed, frequency)
 
 
 _CHECKED_PRODUCTS: dict[int, Product] = {}

@@ -20,7 +20,7 @@ from tandir.engine import (
     days_30_360,
     due_dates,
 )
-from tandir.engine.calendar import SATURDAY, SUNDAY
+from tandir.engine.calendar import SATURDAY, SUNDAY, scheduled_dates
 
 
 def interest_only_charges(day_count: DayCount, disbursed: date, count: int) -> list[Decimal]:
@@ -74,6 +74,53 @@ def test_monthly_due_dates_keep_the_day_and_clamp_to_short_months() -> None:
         date(2026, 4, 30),
     )
     assert add_months(date(2024, 1, 31), 1) == date(2024, 2, 29)
+
+
+# Disbursed 31 August 2027, 7 monthly installments: the disbursement's day, clamped to each
+# month's length (2028 is a leap year). The old rule chained the clamped day: 30 Sep, 30 Oct, ….
+FROM_31_AUGUST = """
+no  due
+ 1  2027-09-30
+ 2  2027-10-31
+ 3  2027-11-30
+ 4  2027-12-31
+ 5  2028-01-31
+ 6  2028-02-29
+ 7  2028-03-31
+"""
+
+
+def due_column(text: str) -> list[date]:
+    return [date.fromisoformat(line.split()[1]) for line in text.strip().splitlines()[1:]]
+
+
+def test_monthly_due_dates_keep_the_disbursement_day_and_never_drift_after_a_short_month() -> None:
+    product = Product(Method.FLAT, "USD", annual_rate_percent=Decimal(24))
+    schedule = build_schedule(LoanTerms(product, Decimal(700), 7, date(2027, 8, 31)))
+    assert [row.due_date for row in schedule.installments] == due_column(FROM_31_AUGUST)
+
+
+def test_a_given_first_due_date_is_the_anchor_of_the_later_dates() -> None:
+    # First due 31 January 2026: 28 February, then back to the 31st in March.
+    product = Product(Method.DECLINING, "USD", annual_rate_percent=Decimal(24))
+    terms = LoanTerms(product, Decimal(1000), 4, date(2026, 1, 10), date(2026, 1, 31))
+    assert [row.due_date for row in build_schedule(terms).installments] == [
+        date(2026, 1, 31),
+        date(2026, 2, 28),
+        date(2026, 3, 31),
+        date(2026, 4, 30),
+    ]
+
+
+def test_quarterly_due_dates_keep_the_disbursement_day() -> None:
+    # 30 November 2027 + 3 months is 29 February 2028 (clamped), then the 30th again.
+    dates = scheduled_dates(date(2027, 11, 30), None, Frequency.QUARTERLY, 4)
+    assert dates == (date(2028, 2, 29), date(2028, 5, 30), date(2028, 8, 30), date(2028, 11, 30))
+
+
+def test_weekly_due_dates_add_whole_weeks_to_the_disbursement() -> None:
+    dates = scheduled_dates(date(2026, 1, 31), None, Frequency.BIWEEKLY, 3)
+    assert dates == (date(2026, 2, 14), date(2026, 2, 28), date(2026, 3, 14))
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import replace
+from datetime import date
 from decimal import Decimal
 from itertools import pairwise
 
@@ -13,6 +15,7 @@ from tandir.engine import (
     STRATEGIES,
     DayCount,
     Excess,
+    Frequency,
     LoanTerms,
     Method,
     RepaymentState,
@@ -47,6 +50,29 @@ def test_principal_sums_exactly_to_the_amount_financed(terms: LoanTerms) -> None
     schedule = build_schedule(terms)
     assert sum(row.principal for row in schedule.installments) == terms.amount
     assert schedule.installments[-1].balance == 0
+
+
+def clamped_month(anchor: date, months: int) -> date:
+    """The anchor's day in the month `months` later, or that month's last day if shorter."""
+    year, month = divmod(anchor.year * 12 + anchor.month - 1 + months, 12)
+    last_day = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(anchor.day, last_day))
+
+
+@PROPERTY
+@given(loans())
+def test_due_dates_never_drift_from_the_anchor_day(terms: LoanTerms) -> None:
+    product = terms.product
+    months = {Frequency.MONTHLY: 1, Frequency.QUARTERLY: 3}.get(product.frequency)
+    assume(months is not None)
+    assert months is not None
+    rows = build_schedule(terms).installments
+    for k, row in enumerate(rows, start=1):
+        if terms.first_due is None:
+            expected = clamped_month(terms.disbursed, k * months)
+        else:
+            expected = clamped_month(terms.first_due, (k - 1) * months)
+        assert row.due_date == product.calendar.next_working_day(expected)
 
 
 @PROPERTY
