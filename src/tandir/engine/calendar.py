@@ -14,7 +14,6 @@ from __future__ import annotations
 import calendar as _stdlib_calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
 
@@ -48,13 +47,15 @@ class DayCount(StrEnum):
     """How the interest of one period is measured.
 
     PERIODIC divides the nominal annual rate by the periods per year, whatever the dates; the
-    others count days between due dates.
+    others count days between due dates. ACTUAL_ACTUAL counts the days of each calendar year over
+    that year's length (366 in a leap year), splitting a period that spans a year end (ISDA).
     """
 
     PERIODIC = "periodic"
     ACTUAL_365 = "actual/365"
     ACTUAL_360 = "actual/360"
     THIRTY_360 = "30/360"
+    ACTUAL_ACTUAL = "actual/actual"
 
 
 MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY, SATURDAY, SUNDAY = range(7)
@@ -144,26 +145,48 @@ def days_30_360(start: date, end: date) -> int:
     return 360 * (end.year - start.year) + 30 * (end.month - start.month) + (d2 - d1)
 
 
-_BASIS = {DayCount.ACTUAL_365: 365, DayCount.ACTUAL_360: 360, DayCount.THIRTY_360: 360}
+_BASIS = {
+    DayCount.ACTUAL_365: 365,
+    DayCount.ACTUAL_360: 360,
+    DayCount.THIRTY_360: 360,
+    # Days in a common year count 366 / (365 × 366) of a year, days in a leap year 365 / (…).
+    DayCount.ACTUAL_ACTUAL: 365 * 366,
+}
 
 
 def year_fraction(start: date, end: date, day_count: DayCount) -> tuple[int, int]:
-    """Days and basis of the period from `start` to `end` (interest = balance × rate × d ÷ b)."""
+    """Days and basis of the period from `start` to `end` (interest = balance × rate × d ÷ b).
+
+    Actual/actual gives weighted days over 365 × 366, so that a period spanning a year end is
+    still one exact fraction: 10 days of 2027 and 21 of 2028 are 10 × 366 + 21 × 365 of 133,590.
+    """
     if day_count is DayCount.PERIODIC:
         raise ValueError("the periodic day count has no year fraction")
-    days = days_30_360(start, end) if day_count is DayCount.THIRTY_360 else (end - start).days
-    return days, _BASIS[day_count]
+    if day_count is DayCount.THIRTY_360:
+        return days_30_360(start, end), 360
+    if day_count is DayCount.ACTUAL_ACTUAL:
+        return _actual_actual_days(start, end), _BASIS[day_count]
+    return (end - start).days, _BASIS[day_count]
+
+
+def _actual_actual_days(start: date, end: date) -> int:
+    weighted = 0
+    while start < end:
+        year_end = date(start.year + 1, 1, 1) if start.year < end.year else end
+        length = 366 if _stdlib_calendar.isleap(start.year) else 365
+        weighted += (year_end - start).days * (365 * 366 // length)
+        start = year_end
+    return weighted
 
 
 @lru_cache(maxsize=4096)
-def period_fractions(
+def period_days(
     disbursed: date, scheduled: tuple[date, ...], day_count: DayCount
-) -> tuple[Decimal, ...]:
-    """Each period's length as a fraction of a year, from disbursement through every due date."""
-    fractions = []
+) -> tuple[tuple[int, ...], int]:
+    """Each period's days (from disbursement through every due date) and the day count's basis."""
+    days = []
     previous = disbursed
     for day in scheduled:
-        days, basis = year_fraction(previous, day, day_count)
-        fractions.append(Decimal(days) / Decimal(basis))
+        days.append(year_fraction(previous, day, day_count)[0])
         previous = day
-    return tuple(fractions)
+    return tuple(days), _BASIS[day_count]

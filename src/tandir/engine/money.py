@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -112,7 +113,14 @@ def minor_unit(currency: str) -> int:
 
 def quantum(currency: str) -> Decimal:
     """The smallest amount of the currency, e.g. Decimal('0.01') for USD."""
-    return Decimal(1).scaleb(-minor_unit(currency))
+    step = _QUANTA.get(currency)
+    if step is None:
+        step = _QUANTA[currency] = Decimal(1).scaleb(-minor_unit(currency))
+    return step
+
+
+# Filled as currencies are used; every schedule asks for its currency's quantum several times.
+_QUANTA: dict[str, Decimal] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,21 +146,29 @@ Rounder = Callable[[Decimal], Decimal]
 
 def rounder(rule: RoundingRule) -> Rounder:
     """The rounding function of a rule; the schedule builder calls it once per component."""
-    mode = _DECIMAL_MODES[rule.mode]
-    minor = quantum(rule.currency)
-    multiple = rule.multiple
+    return rounding_function(rule.currency, rule.multiple, rule.mode)
+
+
+@lru_cache(maxsize=1024)
+def rounding_function(currency: str, multiple: Decimal | None, mode: RoundingMode) -> Rounder:
+    """The rounding function of a currency, an optional multiple and a mode.
+
+    Cached by value: products rebuilt from the database for every loan share the function.
+    """
+    decimal_mode = _DECIMAL_MODES[mode]
+    minor = quantum(currency)
     if multiple is None or multiple == minor:
 
         def to_minor(amount: Decimal) -> Decimal:
             # Positional arguments: quantize(rounding=...) by keyword costs twice as much.
-            return amount.quantize(minor, mode)
+            return amount.quantize(minor, decimal_mode)
 
         return to_minor
 
     def to_multiple(amount: Decimal) -> Decimal:
         # Quantize the count of multiples, then rescale to the minor unit so that amounts print
         # with the currency's usual number of decimals (10.00 AMD, not 1E+1).
-        count = (amount / multiple).quantize(ONE, mode)
+        count = (amount / multiple).quantize(ONE, decimal_mode)
         return (count * multiple).quantize(minor)
 
     return to_multiple

@@ -8,6 +8,7 @@ once as values, so a form or the command line can show them all.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -22,6 +23,12 @@ from tandir.engine.money import (
     quantum,
 )
 
+HUNDRED_PERCENT = Decimal(100)
+# Rates, markups and amounts beyond these are typing mistakes, and they would overflow the
+# engine's 28 significant digits.
+MAX_PERCENT = Decimal(1000)
+MAX_AMOUNT = Decimal(10) ** 15
+
 
 class Method(StrEnum):
     """How the charge for the money is priced."""
@@ -34,12 +41,12 @@ class Method(StrEnum):
 
     @property
     def is_islamic(self) -> bool:
-        return self in (Method.QARD_HASAN, Method.MURABAHA)
+        return self is Method.QARD_HASAN or self is Method.MURABAHA
 
     @property
     def is_declining(self) -> bool:
         """Charge accrues on the outstanding balance (so payoff owes charge only to date)."""
-        return self in (Method.DECLINING, Method.EQUAL_PRINCIPAL)
+        return self is Method.DECLINING or self is Method.EQUAL_PRINCIPAL
 
 
 class FeeTiming(StrEnum):
@@ -80,13 +87,25 @@ class CompulsorySavings:
     annual_interest_percent: Decimal = ZERO
 
 
+class InterestGraceStyle(StrEnum):
+    """When the charge deferred by an interest-payment grace is paid."""
+
+    # Spread evenly over the installments after the grace (Tandir's rule).
+    SPREAD = "spread"
+    # All of it with the first installment after the grace (Fineract's cumulative loans).
+    NEXT = "next"
+    # The ungraced loan's EMI from the first period: all principal during the grace, then the
+    # deferred charge first, the period's charge, principal (Fineract's progressive loans).
+    EMI = "emi"
+
+
 @dataclass(frozen=True, slots=True)
 class Grace:
     """Grace settings, in installments (periods) except `arrears_days`.
 
     principal: the first installments pay charge only;
-    interest_payment: the charge of the first installments is deferred and spread evenly over the
-        installments after the grace, without interest on interest;
+    interest_payment: the charge of the first installments is deferred, without interest on
+        interest, and paid as `interest_style` says;
     interest_free: no charge accrues in the first installments;
     arrears_days: days after a due date before the loan counts as past due.
     """
@@ -95,6 +114,7 @@ class Grace:
     interest_payment: int = 0
     interest_free: int = 0
     arrears_days: int = 0
+    interest_style: InterestGraceStyle = InterestGraceStyle.SPREAD
 
 
 NO_GRACE = Grace()
@@ -113,9 +133,30 @@ class RebatePolicy:
 NO_REBATE = RebatePolicy()
 
 
+class InstallmentRounding(StrEnum):
+    """How the installment itself is rounded, when installments are rounded as a whole."""
+
+    NEAREST = "nearest"  # by the product's rounding mode
+    UP = "up"  # a ceiling (Frappe Lending rounds the monthly repayment up)
+
+
+class EmiBasis(StrEnum):
+    """What the equal installment of a declining loan with a day count is computed from."""
+
+    NOMINAL = "nominal"  # the annual rate ÷ periods per year
+    DAY_COUNT = "day-count"  # each period's day-count rate (Fineract's progressive loans)
+
+
 @dataclass(frozen=True, slots=True)
 class Product:
-    """The pricing rules of a loan product."""
+    """The pricing rules of a loan product.
+
+    Rounding: `round_to` and `rounding_mode` round every component (principal, charge, fees).
+    `round_installment_to` (Fineract's "installment amount in multiples of") and
+    `installment_rounding` round the whole installment instead: the charge keeps the component
+    rule and principal is the installment less the charge. `emi_adjust` then tries the EMI one
+    step up and down and keeps the one whose last installment is closest to the others.
+    """
 
     method: Method
     currency: str
@@ -134,10 +175,26 @@ class Product:
     rebate: RebatePolicy = NO_REBATE
     allocation: str = "penalties-fees-charge-principal"
     arrears_tolerance: Decimal = ZERO
+    round_installment_to: Decimal | None = None
+    installment_rounding: InstallmentRounding = InstallmentRounding.NEAREST
+    emi_adjust: bool = False
+    emi_from: EmiBasis = EmiBasis.NOMINAL
 
     @property
     def rounding(self) -> RoundingRule:
         return RoundingRule(self.currency, self.round_to, self.rounding_mode)
+
+    @property
+    def installment_rule(self) -> RoundingRule | None:
+        """How whole installments are rounded, or None when each component is rounded."""
+        if self.round_installment_to is None and self.installment_rounding is _NEAREST:
+            return None
+        mode = RoundingMode.UP if self.installment_rounding is _UP else self.rounding_mode
+        return RoundingRule(self.currency, self.round_installment_to, mode)
+
+
+_NEAREST = InstallmentRounding.NEAREST
+_UP = InstallmentRounding.UP
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,91 +228,202 @@ class InvalidTerms(ValueError):
 
 
 def validate_terms(terms: LoanTerms) -> tuple[TermsError, ...]:
-    """Every problem with the terms, or an empty tuple when a schedule can be built."""
+    """Every problem with the terms, or an empty tuple when a schedule can be built.
+
+    The schedule builder calls it for every loan, so the common case (nothing wrong) is a run of
+    plain comparisons.
+    """
     errors: list[TermsError] = []
+    add = errors.append
     product = terms.product
     method = product.method
+    currency = product.currency
+    known_currency = currency in MINOR_UNITS
+    declining = method is Method.DECLINING
+    count = terms.installments
 
-    def add(field_name: str, code: str, message: str) -> None:
-        errors.append(TermsError(field_name, code, message))
-
-    if product.currency not in MINOR_UNITS:
-        add("currency", "unknown_currency", f"unknown currency {product.currency!r}")
-    if not terms.amount.is_finite() or terms.amount <= ZERO:
-        add("amount", "not_positive", "must be a positive amount")
-    elif product.currency in MINOR_UNITS and terms.amount != terms.amount.quantize(
-        quantum(product.currency)
-    ):
-        add("amount", "too_precise", f"has more decimals than {product.currency} allows")
-    if terms.installments <= 0:
-        add("installments", "not_positive", "must be at least 1")
+    if not known_currency:
+        add(TermsError("currency", "unknown_currency", f"unknown currency {currency!r}"))
+    amount = terms.amount
+    if not amount.is_finite() or amount <= ZERO:
+        add(TermsError("amount", "not_positive", "must be a positive amount"))
+    elif amount > MAX_AMOUNT:
+        add(TermsError("amount", "too_large", f"must be at most {MAX_AMOUNT:,}"))
+    elif known_currency and amount != amount.quantize(quantum(currency)):
+        add(TermsError("amount", "too_precise", f"has more decimals than {currency} allows"))
+    if count <= 0:
+        add(TermsError("installments", "not_positive", "must be at least 1"))
     if terms.first_due is not None and terms.first_due <= terms.disbursed:
-        add("first_due", "before_disbursement", "must be after the disbursement date")
+        add(TermsError("first_due", "before_disbursement", "must be after the disbursement date"))
 
-    if not product.annual_rate_percent.is_finite() or product.annual_rate_percent < ZERO:
-        add("annual_rate_percent", "negative", "must be zero or more")
+    _check_percent(add, "annual_rate_percent", product.annual_rate_percent)
     if method.is_islamic and product.annual_rate_percent != ZERO:
-        add("annual_rate_percent", "not_allowed", f"a {method} product carries no interest rate")
+        add(
+            TermsError(
+                "annual_rate_percent", "not_allowed", f"a {method} product carries no interest rate"
+            )
+        )
     if method is Method.MURABAHA:
-        if not product.markup_percent.is_finite() or product.markup_percent < ZERO:
-            add("markup_percent", "negative", "must be zero or more")
+        _check_percent(add, "markup_percent", product.markup_percent)
     elif product.markup_percent != ZERO:
-        add("markup_percent", "not_allowed", "a markup applies only to murabaha")
+        add(TermsError("markup_percent", "not_allowed", "a markup applies only to murabaha"))
     if product.day_count is not DayCount.PERIODIC and not method.is_declining:
         add(
-            "day_count",
-            "not_allowed",
-            f"a day count applies only to declining methods, not {method}",
+            TermsError(
+                "day_count",
+                "not_allowed",
+                f"a day count applies only to declining methods, not {method}",
+            )
         )
 
     grace = product.grace
-    for name in ("principal", "interest_payment", "interest_free", "arrears_days"):
-        if getattr(grace, name) < 0:
-            add(f"grace.{name}", "negative", "must be zero or more")
-    for name in ("principal", "interest_payment", "interest_free"):
-        if terms.installments > 0 and getattr(grace, name) >= terms.installments:
-            add(f"grace.{name}", "too_long", "must leave at least one installment after the grace")
-    if method.is_islamic and (grace.interest_payment or grace.interest_free):
-        add("grace.interest_payment", "not_allowed", f"a {method} product accrues no interest")
+    if (
+        grace.principal
+        or grace.interest_payment
+        or grace.interest_free
+        or grace.arrears_days
+        or grace.interest_style is not InterestGraceStyle.SPREAD
+    ):
+        _check_grace(add, grace, method, count)
+    if product.fees:
+        _check_fees(add, product)
+    savings = product.savings
+    if savings is not None:
+        if not savings.value.is_finite() or savings.value < ZERO:
+            add(TermsError("savings", "negative", "must be zero or more"))
+        elif savings.is_percent and savings.value >= HUNDRED_PERCENT:
+            add(TermsError("savings", "too_large", "must be less than 100% of the amount"))
+        if savings.annual_interest_percent < ZERO:
+            add(TermsError("savings.annual_interest_percent", "negative", "must be zero or more"))
 
+    step = quantum(currency) if known_currency else None
+    if product.round_to is not None:
+        _check_multiple(add, "round_to", product.round_to, step, currency)
+    multiple = product.round_installment_to
+    if multiple is not None:
+        fits = _check_multiple(add, "round_installment_to", multiple, step, currency)
+        if fits and product.round_to is not None and multiple % product.round_to != ZERO:
+            add(
+                TermsError(
+                    "round_installment_to",
+                    "not_a_multiple",
+                    f"must be a multiple of round_to ({product.round_to})",
+                )
+            )
+    if product.emi_adjust and not declining:
+        add(TermsError("emi_adjust", "not_allowed", "applies only to declining (EMI) loans"))
+    if product.emi_from is EmiBasis.DAY_COUNT:
+        if not declining:
+            add(TermsError("emi_from", "not_allowed", "applies only to declining (EMI) loans"))
+        elif product.day_count is DayCount.PERIODIC:
+            add(TermsError("emi_from", "needs_day_count", "needs a day count other than periodic"))
+    rebate = product.rebate.percent_of_unearned
+    if rebate < ZERO or rebate > HUNDRED_PERCENT:
+        add(TermsError("rebate", "out_of_range", "must be between 0 and 100 percent"))
+    if product.arrears_tolerance < ZERO:
+        add(TermsError("arrears_tolerance", "negative", "must be zero or more"))
+    return tuple(errors)
+
+
+Add = Callable[[TermsError], None]
+
+
+def _check_percent(add: Add, name: str, value: Decimal) -> None:
+    if not value.is_finite() or value < ZERO:
+        add(TermsError(name, "negative", "must be zero or more"))
+    elif value > MAX_PERCENT:
+        add(TermsError(name, "too_large", f"must be at most {MAX_PERCENT}%"))
+
+
+def _check_multiple(
+    add: Add, name: str, value: Decimal, step: Decimal | None, currency: str
+) -> bool:
+    if not value.is_finite() or value <= ZERO:
+        add(TermsError(name, "not_positive", "must be a positive amount"))
+        return False
+    if value > MAX_AMOUNT:
+        add(TermsError(name, "too_large", f"must be at most {MAX_AMOUNT:,}"))
+        return False
+    if step is not None and value % step != ZERO:
+        add(TermsError(name, "too_precise", f"must be a multiple of {step} {currency}"))
+        return False
+    return True
+
+
+def _check_grace(add: Add, grace: Grace, method: Method, count: int) -> None:
+    for name, value in (
+        ("principal", grace.principal),
+        ("interest_payment", grace.interest_payment),
+        ("interest_free", grace.interest_free),
+        ("arrears_days", grace.arrears_days),
+    ):
+        if value < 0:
+            add(TermsError(f"grace.{name}", "negative", "must be zero or more"))
+        elif name != "arrears_days" and count > 0 and value >= count:
+            add(
+                TermsError(
+                    f"grace.{name}",
+                    "too_long",
+                    "must leave at least one installment after the grace",
+                )
+            )
+    if method.is_islamic and (grace.interest_payment or grace.interest_free):
+        add(
+            TermsError(
+                "grace.interest_payment", "not_allowed", f"a {method} product accrues no interest"
+            )
+        )
+    if grace.interest_style is InterestGraceStyle.EMI:
+        if method is not Method.DECLINING:
+            add(
+                TermsError(
+                    "grace.interest_style",
+                    "not_allowed",
+                    "the emi style applies only to declining (EMI) loans",
+                )
+            )
+        if grace.principal:
+            add(
+                TermsError(
+                    "grace.interest_style",
+                    "not_allowed",
+                    "the emi style repays principal from the first installment:"
+                    " it cannot be combined with a principal grace",
+                )
+            )
+
+
+def _check_fees(add: Add, product: Product) -> None:
     for fee in product.fees:
+        field = f"fees.{fee.name}"
         if not fee.value.is_finite() or fee.value < ZERO:
-            add(f"fees.{fee.name}", "negative", "must be zero or more")
-        if method is Method.QARD_HASAN and (
+            add(TermsError(field, "negative", "must be zero or more"))
+        elif fee.value > MAX_AMOUNT:
+            add(TermsError(field, "too_large", f"must be at most {MAX_AMOUNT:,}"))
+        elif fee.is_percent and fee.timing is FeeTiming.UPFRONT and fee.value >= HUNDRED_PERCENT:
+            add(TermsError(field, "too_large", "must be less than 100% of the amount"))
+        if product.method is Method.QARD_HASAN and (
             fee.is_percent or fee.timing is FeeTiming.PER_INSTALLMENT
         ):
             # A Qard Hasan service fee must not grow with the amount or the term.
             add(
-                f"fees.{fee.name}",
-                "not_allowed",
-                "a qard-hasan service fee must be one fixed amount,"
-                " not a percentage or per installment",
+                TermsError(
+                    field,
+                    "not_allowed",
+                    "a qard-hasan service fee must be one fixed amount,"
+                    " not a percentage or per installment",
+                )
             )
-    savings = product.savings
-    if savings is not None and (not savings.value.is_finite() or savings.value < ZERO):
-        add("savings", "negative", "must be zero or more")
-    if savings is not None and savings.annual_interest_percent < ZERO:
-        add("savings.annual_interest_percent", "negative", "must be zero or more")
-
-    if product.round_to is not None:
-        if not product.round_to.is_finite() or product.round_to <= ZERO:
-            add("round_to", "not_positive", "must be a positive amount")
-        elif product.currency in MINOR_UNITS:
-            step = quantum(product.currency)
-            if product.round_to % step != ZERO:
-                add("round_to", "too_precise", f"must be a multiple of {step} {product.currency}")
-    if product.rebate.percent_of_unearned < ZERO or product.rebate.percent_of_unearned > 100:
-        add("rebate", "out_of_range", "must be between 0 and 100 percent")
-    if product.arrears_tolerance < ZERO:
-        add("arrears_tolerance", "negative", "must be zero or more")
-    return tuple(errors)
 
 
 __all__ = [
     "CompulsorySavings",
+    "EmiBasis",
     "Fee",
     "FeeTiming",
     "Grace",
+    "InstallmentRounding",
+    "InterestGraceStyle",
     "InvalidTerms",
     "LoanTerms",
     "Method",

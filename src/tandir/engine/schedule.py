@@ -5,7 +5,10 @@ for Qard Hasan), fees, savings, total and the principal balance after it. Every 
 rounded by the product's rule and the rounding remainder goes to the last installment, so the
 principal always sums exactly to the amount financed.
 
-Charge by method:
+Each method's rule lives in one row of `METHODS`: how the charge of a period is found, and
+whether installments are level (principal = installment − charge) or principal is repaid in equal
+parts. One loop, `_amortise`, applies it with the grace settings.
+
 - flat: the annual rate ÷ periods per year on the original amount, every period;
 - declining: equal installments (annuity over the installments after the principal grace),
   interest on the balance, the last installment clears the balance;
@@ -17,37 +20,38 @@ Charge by method:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal, localcontext
+from functools import lru_cache
 from typing import NamedTuple
 
-from tandir.engine.calendar import (
-    DayCount,
-    moved_dates,
-    period_fractions,
-    scheduled_dates,
-)
+from tandir.engine.calendar import DayCount, moved_dates, period_days, scheduled_dates
 from tandir.engine.money import (
     ENGINE_CONTEXT,
-    MINOR_UNITS,
+    HUNDRED,
     ONE,
     ZERO,
     Rounder,
+    RoundingMode,
+    RoundingRule,
     percent,
     quantize_spec,
-    quantum,
     rounder,
     uses_engine_precision,
 )
 from tandir.engine.products import (
     CompulsorySavings,
+    EmiBasis,
     FeeTiming,
+    InterestGraceStyle,
     InvalidTerms,
     LoanTerms,
     Method,
     Product,
     SavingsTiming,
+    TermsError,
     validate_terms,
 )
 
@@ -125,532 +129,422 @@ class Schedule:
         return totals.charge + totals.fees + self.upfront_fees
 
 
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    """What a product and a number of installments fix for every loan: computed once, cached."""
+class _Plan(NamedTuple):
+    """Everything one loan's rows depend on, prepared by `build_schedule` for `_amortise`."""
 
+    amount: Decimal
+    dates: tuple[date, ...]
+    # Each period's rate is rates[k] ÷ divisor; divisor None when rates[k] is the exact rate.
+    # Dividing last keeps the charge exact: 26.00 at 1 % a year weekly is exactly half a cent.
+    rates: tuple[Decimal, ...]
+    divisor: Decimal | None
+    # The charge of each period when it does not depend on the balance, else None.
+    charges: tuple[Decimal, ...] | None
+    # The component rule: every principal, charge and fee is rounded by it; (quantum, rounding)
+    # when that rule is the currency's minor unit.
     round: Rounder
-    round_minor: Rounder
-    # Zero with the currency's decimals, so that every amount prints alike (0.00, not 0).
-    zero: Decimal
-    # (quantum, rounding) when amounts round to the minor unit: enables the fast path.
     quantize: tuple[Decimal, str] | None
-    period_rate: Decimal
-    # Installment per unit of amount over the amortising installments (declining method).
-    annuity_factor: Decimal
-    amortising: int
-    fee_fixed: Decimal
-    fee_percent: Decimal
-    upfront_fixed_deducted: Decimal
-    upfront_percent_deducted: Decimal
-    upfront_fixed_separate: Decimal
-    upfront_percent_separate: Decimal
-    # No grace, periodic rate, minor-unit rounding, no savings: `_build_fast` applies.
-    fast: bool
-    # Due dates by (disbursed, first due), filled as loans come.
-    dates: dict[tuple[date, date | None], tuple[date, ...]]
+    # Principal of each repaying installment of a method without level installments, rounded;
+    # and the same unrounded, for installments rounded as a whole.
+    principal_each: Decimal
+    principal_share: Decimal
+    round_installment: Rounder | None
+    # The principal of each installment of a custom schedule, else None.
+    given: tuple[Decimal, ...] | None
+    grace_principal: int
+    grace_payment: int
+    grace_free: int
+    style: InterestGraceStyle
+    fee: Decimal
+    savings: Decimal
+    zero: Decimal
 
 
-_PLANS: dict[tuple[int, int], tuple[Product, _Plan]] = {}
-_PLAN_CACHE_LIMIT = 4096
+Charges = Callable[[_Plan, Product], tuple[Decimal, ...]]
 
 
-def _plan_for(product: Product, installments: int) -> _Plan:
-    # Keyed by identity and checked with `is`: hashing a product with all its nested settings on
-    # every loan would cost more than the schedule itself.
-    key = (id(product), installments)
-    entry = _PLANS.get(key)
-    if entry is not None and entry[0] is product:
-        return entry[1]
-    plan = _make_plan(product, installments)
-    if len(_PLANS) >= _PLAN_CACHE_LIMIT:
-        _PLANS.clear()
-    _PLANS[key] = (product, plan)
-    return plan
-
-
-def _make_plan(product: Product, installments: int) -> _Plan:
-    rule = product.rounding
-    ppy = product.frequency.periods_per_year
-    period_rate = percent(product.annual_rate_percent) / ppy
-    amortising = installments - product.grace.principal
-    if amortising <= 0:
-        factor = ONE
-    elif period_rate == ZERO:
-        factor = ONE / amortising
-    else:
-        factor = period_rate / (ONE - (ONE + period_rate) ** -amortising)
-    zero = rounder(rule.minor())(ZERO)
-    fee_fixed = zero
-    fee_percent = ZERO
-    up_fixed_d = up_fixed_s = zero
-    up_percent_d = up_percent_s = ZERO
-    for fee in product.fees:
-        if fee.timing is FeeTiming.PER_INSTALLMENT:
-            if fee.is_percent:
-                fee_percent += percent(fee.value)
-            else:
-                fee_fixed += fee.value
-        elif fee.deducted_from_disbursement:
-            if fee.is_percent:
-                up_percent_d += percent(fee.value)
-            else:
-                up_fixed_d += fee.value
-        elif fee.is_percent:
-            up_percent_s += percent(fee.value)
-        else:
-            up_fixed_s += fee.value
-    return _Plan(
-        round=rounder(rule),
-        round_minor=rounder(rule.minor()),
-        zero=zero,
-        quantize=quantize_spec(rule),
-        period_rate=period_rate,
-        annuity_factor=factor,
-        amortising=amortising,
-        fee_fixed=fee_fixed,
-        fee_percent=fee_percent,
-        upfront_fixed_deducted=up_fixed_d,
-        upfront_percent_deducted=up_percent_d,
-        upfront_fixed_separate=up_fixed_s,
-        upfront_percent_separate=up_percent_s,
-        fast=(
-            quantize_spec(rule) is not None
-            and product.day_count is DayCount.PERIODIC
-            and product.savings is None
-            and product.grace.principal == 0
-            and product.grace.interest_payment == 0
-            and product.grace.interest_free == 0
-        ),
-        dates={},
+def _charge_on_amount(plan: _Plan, product: Product) -> tuple[Decimal, ...]:
+    # Flat: each period's rate on the original amount. The total is rounded once and the last
+    # period takes the remainder, so rounding never adds up to more than the contract says.
+    rnd, amount, rates, divisor, free = (
+        plan.round,
+        plan.amount,
+        plan.rates,
+        plan.divisor,
+        plan.grace_free,
     )
+    if plan.given is None:  # regular periods: a flat product has no day count
+        numerator = amount * rates[0] * (len(rates) - free)
+        each: tuple[Decimal, ...] = (_times(amount, rates[0], divisor, rnd),) * len(rates)
+    else:
+        numerator = amount * sum(rates[free:], ZERO)
+        each = tuple(_times(amount, rate, divisor, rnd) for rate in rates)
+    total = rnd(numerator if divisor is None else numerator / divisor)
+    return _shares(total, each, free, plan.zero)
+
+
+def _charge_of_markup(plan: _Plan, product: Product) -> tuple[Decimal, ...]:
+    # Murabaha: the markup in proportion to the cost each installment repays; the sale price is
+    # cost plus markup to the minor unit, whatever the rounding of the installments.
+    amount, rnd = plan.amount, plan.round
+    markup = rounder(product.rounding.minor())(amount * percent(product.markup_percent))
+    count = len(plan.dates)
+    given = plan.given
+    if given is None:
+        skip = plan.grace_principal
+        each = (rnd(markup / (count - skip)),) * count
+    else:
+        skip = 0
+        each = tuple(rnd(markup * principal / amount) for principal in given)
+    return _shares(markup, each, skip, plan.zero)
+
+
+def _no_charge(plan: _Plan, product: Product) -> tuple[Decimal, ...]:
+    return (plan.zero,) * len(plan.dates)
+
+
+def _times(amount: Decimal, rate: Decimal, divisor: Decimal | None, rnd: Rounder) -> Decimal:
+    return rnd(amount * rate if divisor is None else amount * rate / divisor)
+
+
+def _shares(
+    total: Decimal, each: tuple[Decimal, ...], skip: int, zero: Decimal
+) -> tuple[Decimal, ...]:
+    """Shares of a total after the first `skip` periods, never beyond it; the last gets the rest."""
+    charged = ZERO
+    column = [zero] * skip
+    for share in each[skip:-1]:
+        if share > total - charged:
+            share = total - charged
+        charged += share
+        column.append(share)
+    column.append(total - charged)
+    return tuple(column)
+
+
+@dataclass(frozen=True, slots=True)
+class MethodRule:
+    """How one method charges for a period and repays principal."""
+
+    # The whole charge column, for methods whose charge does not depend on the balance; None
+    # charges each period's rate on the balance.
+    charges: Charges | None
+    # Level installments (annuity): principal = installment − the period's charge. Otherwise
+    # principal is repaid in equal parts.
+    level: bool
+
+
+METHODS: dict[Method, MethodRule] = {
+    Method.FLAT: MethodRule(_charge_on_amount, level=False),
+    Method.DECLINING: MethodRule(None, level=True),
+    Method.EQUAL_PRINCIPAL: MethodRule(None, level=False),
+    Method.QARD_HASAN: MethodRule(_no_charge, level=False),
+    Method.MURABAHA: MethodRule(_charge_of_markup, level=False),
+}
+
+
+def _amortise(plan: _Plan, level: Decimal | None) -> list[Installment]:
+    """The rows of a loan: one pass over its periods, for every method and grace.
+
+    `level` is the rounded installment of a level (annuity) loan, None for the other methods.
+    """
+    (
+        balance,
+        dates,
+        rates,
+        divisor,
+        charges,
+        rnd,
+        quantize,
+        principal_each,
+        principal_share,
+        round_installment,
+        given,
+        grace_principal,
+        grace_payment,
+        grace_free,
+        style,
+        fee,
+        savings,
+        zero,
+    ) = plan
+    emi_style = style is InterestGraceStyle.EMI and level is not None and grace_payment > 0
+    next_style = style is InterestGraceStyle.NEXT
+    # Rounding to the minor unit runs inline: a function call per row is a tenth of the loop.
+    step, mode = quantize if quantize is not None else (None, None)
+    extra = fee + savings
+    last = len(dates) - 1
+    rows: list[Installment] = []
+    append = rows.append
+    owed = ZERO  # charge deferred by the interest-payment grace and not yet paid
+    share = ZERO
+    has_extra = bool(extra)
+    new_row = _new_row
+    row_type = Installment
+    for k in range(last + 1):
+        # The charge of the period.
+        if charges is not None:
+            accrued = charges[k]
+        elif k < grace_free:
+            accrued = zero
+        else:
+            interest = balance * rates[k]
+            if divisor is not None:
+                interest /= divisor
+            accrued = interest.quantize(step, mode) if step is not None else rnd(interest)
+
+        if k == last:
+            principal = balance
+            charge = accrued + owed
+        elif emi_style:
+            # The same installment from the first period: all principal during the grace, then
+            # the deferred charge first, the period's charge, and principal with the rest.
+            assert level is not None
+            if k < grace_payment:
+                owed += accrued
+                charge = zero
+                principal = level
+            else:
+                from_owed = owed if owed < level else level
+                rest = level - from_owed
+                now = accrued if accrued < rest else rest
+                owed += accrued - now - from_owed
+                charge = from_owed + now
+                principal = rest - now
+            if principal > balance:
+                principal = balance
+        else:
+            # Principal repaid.
+            if k < grace_principal:
+                principal = zero
+            elif level is not None:
+                principal = level - accrued
+                if principal < ZERO:
+                    principal = zero
+            elif given is not None:
+                principal = given[k]
+            elif round_installment is not None:
+                principal = round_installment(principal_share + accrued) - accrued
+                if principal < ZERO:
+                    principal = zero
+            else:
+                principal = principal_each
+            if principal > balance:
+                principal = balance
+
+            # Charge paid: deferred during the interest-payment grace, then all at once or
+            # spread evenly, without interest on it.
+            if k < grace_payment:
+                owed += accrued
+                charge = zero
+            elif grace_payment and owed:
+                if next_style:
+                    part = owed
+                else:
+                    if k == grace_payment:
+                        share = rnd(owed / (last + 1 - grace_payment))
+                    part = owed if share > owed else share
+                owed -= part
+                charge = accrued + part
+            else:
+                charge = accrued
+
+        balance -= principal
+        total = principal + charge + extra if has_extra else principal + charge
+        append(
+            new_row(row_type, (k + 1, dates[k], principal, charge, fee, savings, total, balance))
+        )
+    return rows
+
+
+# tuple.__new__ skips the named tuple's Python-level constructor: a fifth of a schedule's time.
+_new_row = tuple.__new__
 
 
 def build_schedule(terms: LoanTerms) -> Schedule:
     """The repayment schedule of a loan; raises `InvalidTerms` listing every problem."""
     if not uses_engine_precision():
         with localcontext(ENGINE_CONTEXT):
-            return _build_any(terms)
-    # Inlined `_build_any`: at 100,000 schedules a second each call is a percent.
-    product = terms.product
-    # A cached plan means the product and the number of installments were already validated.
-    entry = _PLANS.get((id(product), terms.installments))
-    if entry is not None and entry[0] is product and entry[1].fast:
-        schedule = _build_fast(terms, entry[1])
-        if schedule is not None:
-            return schedule
+            return _build(terms)
     return _build(terms)
 
 
-def _build_any(terms: LoanTerms) -> Schedule:
+def _build(terms: LoanTerms) -> Schedule:
+    errors = validate_terms(terms)
+    if errors:
+        raise InvalidTerms(errors)
     product = terms.product
-    entry = _PLANS.get((id(product), terms.installments))
-    if entry is not None and entry[0] is product and entry[1].fast:
-        schedule = _build_fast(terms, entry[1])
-        if schedule is not None:
-            return schedule
-    return _build(terms)
-
-
-_DATES_CACHE_LIMIT = 8192
-
-
-def _build_fast(terms: LoanTerms, plan: _Plan) -> Schedule | None:
-    """The schedule of a loan whose plan allows the fast path, or None to use the general path.
-
-    The common case (no grace, periodic rate, minor-unit rounding, no savings) with the least
-    work per loan: constants come pre-rounded from the plan, dates from the plan's cache, and the
-    declining-balance loop runs inline. It returns exactly what `_build` returns (a property test
-    compares them) and None, leaving the loan to `_build`, whenever a component would need the
-    general loop's clamping or a check fails.
-    """
     amount = terms.amount
-    disbursed = terms.disbursed
-    first_due = terms.first_due
-    quantize = plan.quantize
-    if (
-        quantize is None
-        or not amount > ZERO
-        or amount.quantize(quantize[0]) != amount
-        or (first_due is not None and first_due <= disbursed)
-    ):
-        return None
-    step, mode = quantize
-    cached = plan.dates
-    dates = cached.get((disbursed, first_due))
-    if dates is None:
-        dates = _dates_for(terms, cached)
-    zero = plan.zero
-    fee_each = plan.fee_fixed
-    if plan.fee_percent:
-        fee_each += (amount * plan.fee_percent).quantize(step, mode)
-    method = terms.product.method
-    period_rate = plan.period_rate
-    if method is Method.DECLINING:
-        regular = (amount * plan.annuity_factor).quantize(step, mode)
-        regular_total = regular + fee_each
-        rows: list[Installment] = []
-        append = rows.append
-        new_row = _new_row
-        row_type = Installment
-        balance = amount
-        number = 0
-        for due in dates[:-1]:
-            number += 1
-            interest = (balance * period_rate).quantize(step, mode)
-            principal = regular - interest
-            balance -= principal
-            append(
-                new_row(
-                    row_type,
-                    (number, due, principal, interest, fee_each, zero, regular_total, balance),
-                )
-            )
-        # Interest falls as the balance does, so the first principal is the smallest: when it is
-        # not negative none is. A principal above the balance shows as a negative balance here.
-        if balance < ZERO or (rows and rows[0][2] < ZERO):
-            return None
-        interest = (balance * period_rate).quantize(step, mode)
-        append(
-            _new_row(
-                Installment,
-                (
-                    number + 1,
-                    dates[-1],
-                    balance,
-                    interest,
-                    fee_each,
-                    zero,
-                    balance + interest + fee_each,
-                    zero,
-                ),
-            )
-        )
+    count = terms.installments
+    grace = product.grace
+    frequency = product.frequency
+    rnd, quantize, zero = _rounding(product.currency, product.round_to, product.rounding_mode)
+    installment_rule = product.installment_rule
+    round_installment = None if installment_rule is None else rounder(installment_rule)
+
+    scheduled = scheduled_dates(terms.disbursed, terms.first_due, frequency, count)
+    dates = moved_dates(scheduled, product.calendar)
+    annual = product.annual_rate_percent
+    periods_per_year = frequency.periods_per_year
+    nominal, exact = _nominal_rate(annual, periods_per_year)
+    divisor: Decimal | None
+    if product.day_count is DayCount.PERIODIC:
+        # Most rates divide exactly (24 % a year is 2 % a month); the others divide per period.
+        if exact:
+            rates, divisor = (nominal,) * count, None
+        else:
+            rates, divisor = (annual,) * count, HUNDRED * periods_per_year
     else:
-        principal_each = (amount / plan.amortising).quantize(step, mode)
-        charge_each = charge_total = zero
-        if method is Method.FLAT:
-            charge_each = (amount * period_rate).quantize(step, mode)
-            charge_total = (amount * period_rate * terms.installments).quantize(step, mode)
-        elif method is Method.MURABAHA:
-            charge_total = (amount * percent(terms.product.markup_percent)).quantize(step, mode)
-            charge_each = (charge_total / plan.amortising).quantize(step, mode)
-        found = _rows_without_grace(
-            quantize,
-            method,
-            amount,
-            dates,
-            period_rate,
-            principal_each,
-            charge_each,
-            charge_total,
-            fee_each,
-            zero,
+        days, basis = period_days(terms.disbursed, scheduled, product.day_count)
+        rates, divisor = tuple(annual * d for d in days), HUNDRED * basis
+
+    fee_each = zero
+    upfront_deducted = upfront_separate = zero
+    for fee in product.fees:
+        value = rnd(amount * percent(fee.value)) if fee.is_percent else fee.value
+        if fee.timing is FeeTiming.PER_INSTALLMENT:
+            fee_each += value
+        elif fee.deducted_from_disbursement:
+            upfront_deducted += value
+        else:
+            upfront_separate += value
+    savings = product.savings
+    savings_each = savings_withheld = savings_returned = zero
+    if savings is not None:
+        savings_each, savings_withheld = _savings_amounts(savings, amount, rnd, zero)
+        savings_returned = _savings_returned(
+            savings, savings_withheld, savings_each, count, periods_per_year, rnd
         )
-        if found is None:
-            return None
-        rows = found
-    deducted = plan.upfront_fixed_deducted
-    if plan.upfront_percent_deducted:
-        deducted += (amount * plan.upfront_percent_deducted).quantize(step, mode)
-    separate = plan.upfront_fixed_separate
-    if plan.upfront_percent_separate:
-        separate += (amount * plan.upfront_percent_separate).quantize(step, mode)
-    return _new_schedule(
-        terms, tuple(rows), deducted + separate, separate, zero, zero, amount - deducted
+
+    repaying = count - grace.principal
+    share = amount / repaying
+    rule = METHODS[product.method]
+    plan = _Plan(
+        amount,
+        dates,
+        rates,
+        divisor,
+        None,
+        rnd,
+        quantize,
+        rnd(share),
+        share,
+        round_installment,
+        None,
+        grace.principal,
+        grace.interest_payment,
+        grace.interest_free,
+        grace.interest_style,
+        fee_each,
+        savings_each,
+        zero,
     )
+    if rule.charges is not None:
+        plan = plan._replace(charges=rule.charges(plan, product))
+    if rule.level:
+        rows = _level_rows(plan, product, nominal, repaying, round_installment or rnd)
+    else:
+        rows = _amortise(plan, None)
 
-
-def _dates_for(
-    terms: LoanTerms, cached: dict[tuple[date, date | None], tuple[date, ...]]
-) -> tuple[date, ...]:
-    product = terms.product
-    dates = moved_dates(
-        scheduled_dates(terms.disbursed, terms.first_due, product.frequency, terms.installments),
-        product.calendar,
-    )
-    if len(cached) >= _DATES_CACHE_LIMIT:
-        cached.clear()
-    cached[(terms.disbursed, terms.first_due)] = dates
-    return dates
-
-
-# Slot setters of the frozen Schedule, in field order. Setting slots directly skips the frozen
-# dataclass __init__ (one object.__setattr__ lookup and call per field), a tenth of the fast path.
-_SCHEDULE_SETTERS = tuple(Schedule.__dict__[f.name].__set__ for f in fields(Schedule))
-
-
-def _new_schedule(
-    terms: LoanTerms,
-    installments: tuple[Installment, ...],
-    upfront_fees: Decimal,
-    upfront_fees_paid_separately: Decimal,
-    savings_withheld: Decimal,
-    savings_returned: Decimal,
-    amount_received: Decimal,
-) -> Schedule:
     schedule = object.__new__(Schedule)
     set_terms, set_rows, set_fees, set_separate, set_withheld, set_returned, set_received = (
         _SCHEDULE_SETTERS
     )
     set_terms(schedule, terms)
-    set_rows(schedule, installments)
-    set_fees(schedule, upfront_fees)
-    set_separate(schedule, upfront_fees_paid_separately)
+    set_rows(schedule, tuple(rows))
+    set_fees(schedule, upfront_deducted + upfront_separate)
+    set_separate(schedule, upfront_separate)
     set_withheld(schedule, savings_withheld)
     set_returned(schedule, savings_returned)
-    set_received(schedule, amount_received)
+    set_received(schedule, amount - upfront_deducted - savings_withheld)
     return schedule
 
 
-def _build(terms: LoanTerms) -> Schedule:
-    """The general schedule builder: every method, grace, day count and rounding rule."""
-    product = terms.product
-    amount = terms.amount
-    count = terms.installments
-    grace = product.grace
-    disbursed = terms.disbursed
-    first_due = terms.first_due
-    # The cheap checks run on every loan; the full list of problems only when one fails.
-    if (
-        count <= 0
-        or not amount > ZERO
-        or product.currency not in MINOR_UNITS
-        or amount.quantize(quantum(product.currency)) != amount
-        or max(grace.principal, grace.interest_payment, grace.interest_free) >= count
-        or (first_due is not None and first_due <= disbursed)
-    ):
-        raise InvalidTerms(validate_terms(terms))
-    _check_product(product)
-    plan = _plan_for(product, count)
-    rnd = plan.round
-    method = product.method
-    frequency = product.frequency
-    scheduled = scheduled_dates(disbursed, first_due, frequency, count)
-    dates = moved_dates(scheduled, product.calendar)
+# Slot setters of the frozen Schedule, in field order: setting the slots directly skips the
+# frozen dataclass __init__ (an object.__setattr__ lookup and call per field).
+_SCHEDULE_SETTERS = tuple(Schedule.__dict__[f.name].__set__ for f in fields(Schedule))
 
-    grace_principal = grace.principal
-    grace_payment = grace.interest_payment
-    grace_free = grace.interest_free
-    amortising = plan.amortising
-    last = count
 
-    zero = plan.zero
-    fee_each = plan.fee_fixed + zero
-    if plan.fee_percent:
-        fee_each += rnd(amount * plan.fee_percent)
-    savings = product.savings
-    savings_each = zero
-    savings_withheld = zero
-    if savings is not None:
-        savings_each, savings_withheld = _savings_amounts(savings, amount, rnd, zero)
-    fixed_extra = fee_each + savings_each
+@lru_cache(maxsize=1024)
+def _rounding(
+    currency: str, multiple: Decimal | None, mode: RoundingMode
+) -> tuple[Rounder, tuple[Decimal, str] | None, Decimal]:
+    """The component rule's function, its inline (quantum, rounding) if any, and a zero."""
+    rule = RoundingRule(currency, multiple, mode)
+    return rounder(rule), quantize_spec(rule), rounder(rule.minor())(ZERO)
 
-    # Per-method amounts that do not change from one installment to the next.
-    principal_each = ZERO
-    regular = ZERO
-    charge_each = ZERO
-    charge_total = ZERO
-    rates: tuple[Decimal, ...] | None = None
-    period_rate = plan.period_rate
-    declining = method is Method.DECLINING
-    balance_based = declining or method is Method.EQUAL_PRINCIPAL
-    if declining:
-        regular = rnd(amount * plan.annuity_factor)
+
+@lru_cache(maxsize=1024)
+def _nominal_rate(annual_percent: Decimal, periods_per_year: int) -> tuple[Decimal, bool]:
+    """The nominal rate per period, and whether it is exact (24 % ÷ 12) or rounded (24 % ÷ 52)."""
+    rate = annual_percent / (HUNDRED * periods_per_year)
+    # A rounded quotient has every digit of the precision; an exact one almost never does.
+    return rate, len(rate.as_tuple().digits) < ENGINE_CONTEXT.prec
+
+
+@lru_cache(maxsize=4096)
+def _present_value(rate: Decimal, periods: int) -> Decimal:
+    """Present value of one unit paid at the end of each of `periods` periods at `rate`."""
+    if rate == ZERO:
+        return Decimal(periods)
+    return (ONE - (ONE + rate) ** -periods) / rate
+
+
+def _level_rows(
+    plan: _Plan, product: Product, nominal: Decimal, repaying: int, round_level: Rounder
+) -> list[Installment]:
+    """Rows of a level-installment loan, with the EMI from the nominal or the day-count rates."""
+    amount = plan.amount
+    if product.emi_from is EmiBasis.DAY_COUNT:
+        # The installment that repays the amount exactly at each period's own rate.
+        divisor = plan.divisor or ONE
+        discount = ONE
+        present = ZERO
+        for rate in plan.rates[len(plan.rates) - repaying :]:
+            discount /= ONE + rate / divisor
+            present += discount
     else:
-        principal_each = rnd(amount / amortising)
-    if balance_based:
-        if product.day_count is not DayCount.PERIODIC:
-            annual = percent(product.annual_rate_percent)
-            fractions = period_fractions(disbursed, scheduled, product.day_count)
-            rates = tuple(annual * fraction for fraction in fractions)
-    elif method is Method.FLAT:
-        charge_each = rnd(amount * period_rate)
-        charge_total = rnd(amount * period_rate * (count - grace_free))
-    elif method is Method.MURABAHA:
-        charge_total = plan.round_minor(amount * percent(product.markup_percent))
-        charge_each = rnd(charge_total / amortising)
-
-    rows: list[Installment] = []
-    append = rows.append
-    balance = amount
-    charged = ZERO
-    deferred = ZERO
-    deferred_left = ZERO
-    deferred_share = ZERO
-    for number in range(1, count + 1):
-        # Charge accrued in this period.
-        if number <= grace_free:
-            accrued = zero
-        elif balance_based:
-            rate = period_rate if rates is None else rates[number - 1]
-            accrued = rnd(balance * rate)
-        elif method is Method.FLAT or (method is Method.MURABAHA and number > grace_principal):
-            accrued = charge_total - charged
-            if number != last and charge_each < accrued:
-                accrued = charge_each
-            charged += accrued
-        else:
-            accrued = zero
-
-        # Principal repaid in this installment.
-        if number <= grace_principal:
-            principal = zero
-        elif number == last:
-            principal = balance
-        else:
-            principal = regular - accrued if declining else principal_each
-            if principal > balance:
-                principal = balance
-            elif principal < ZERO:
-                principal = zero
-        balance -= principal
-
-        # Charge paid: deferred during the interest-payment grace, then spread evenly.
-        if grace_payment:
-            if number <= grace_payment:
-                deferred += accrued
-                charge = zero
-            else:
-                if number == grace_payment + 1:
-                    deferred_left = deferred
-                    deferred_share = rnd(deferred / (count - grace_payment))
-                part = deferred_left if number == last else min(deferred_share, deferred_left)
-                deferred_left -= part
-                charge = accrued + part
-        else:
-            charge = accrued
-
-        append(
-            Installment(
-                number,
-                dates[number - 1],
-                principal,
-                charge,
-                fee_each,
-                savings_each,
-                principal + charge + fixed_extra,
-                balance,
-            )
-        )
-
-    upfront_deducted = plan.upfront_fixed_deducted + zero
-    if plan.upfront_percent_deducted:
-        upfront_deducted += rnd(amount * plan.upfront_percent_deducted)
-    upfront_separate = plan.upfront_fixed_separate + zero
-    if plan.upfront_percent_separate:
-        upfront_separate += rnd(amount * plan.upfront_percent_separate)
-    savings_returned = zero
-    if savings is not None:
-        savings_returned = _savings_returned(
-            savings, savings_withheld, savings_each, count, frequency.periods_per_year, rnd
-        )
-    return Schedule(
-        terms=terms,
-        installments=tuple(rows),
-        upfront_fees=upfront_deducted + upfront_separate,
-        upfront_fees_paid_separately=upfront_separate,
-        savings_withheld=savings_withheld,
-        savings_returned=savings_returned,
-        amount_received=amount - upfront_deducted - savings_withheld,
-    )
-
-
-_new_row = tuple.__new__
-
-
-def _rows_without_grace(
-    quantize: tuple[Decimal, str],
-    method: Method,
-    amount: Decimal,
-    dates: tuple[date, ...],
-    period_rate: Decimal,
-    principal_each: Decimal,
-    charge_each: Decimal,
-    charge_total: Decimal,
-    fee_each: Decimal,
-    zero: Decimal,
-) -> list[Installment] | None:
-    """Fast-path rows of equal-principal, flat, Murabaha and Qard Hasan loans (see `_build_fast`).
-
-    Rows are built with tuple.__new__, which skips the named tuple's Python-level constructor.
-    """
-    step, mode = quantize
-    count = len(dates)
-    others = count - 1
-    rows: list[Installment] = []
-    append = rows.append
-    balance = amount
-    number = 0
-    if method is Method.EQUAL_PRINCIPAL:
-        if principal_each * others > amount:
-            return None
-        for due in dates[:-1]:
-            number += 1
-            interest = (balance * period_rate).quantize(step, mode)
-            balance -= principal_each
-            total = principal_each + interest + fee_each
-            append(
-                _new_row(
-                    Installment,
-                    (number, due, principal_each, interest, fee_each, zero, total, balance),
-                )
-            )
-        interest = (balance * period_rate).quantize(step, mode)
-        last = (count, dates[-1], balance, interest, fee_each, zero, balance + interest + fee_each)
-        append(_new_row(Installment, (*last, zero)))
-        return rows
-    # Flat, Murabaha and Qard Hasan: the same principal and charge every installment.
-    if principal_each * others > amount or charge_each * others > charge_total:
-        return None
-    total = principal_each + charge_each + fee_each
-    for due in dates[:-1]:
-        number += 1
-        balance -= principal_each
-        append(
-            _new_row(
-                Installment,
-                (number, due, principal_each, charge_each, fee_each, zero, total, balance),
-            )
-        )
-    last_charge = charge_total - charge_each * others
-    append(
-        _new_row(
-            Installment,
+        present = _present_value(nominal, repaying)
+    # Dividing by the present value (not multiplying by its inverse) keeps a zero-rate
+    # installment exact: 0.03 over 6 periods is exactly half a cent.
+    level = round_level(amount / present)
+    rows = _amortise(plan, level)
+    emi_style = plan.style is InterestGraceStyle.EMI and plan.grace_payment > 0
+    kept = not emi_style or _level_kept(rows, level)
+    if product.emi_adjust:
+        # Fineract's EMI adjustment: one step down and up, keep the one whose last installment
+        # is closest to the others (ties keep the rounded EMI).
+        step = (product.installment_rule or product.rounding).step
+        gap = _last_gap(rows, level) if kept else None
+        for candidate in (level - step, level + step):
+            if candidate <= ZERO:
+                continue
+            trial = _amortise(plan, candidate)
+            if emi_style and not _level_kept(trial, candidate):
+                continue
+            trial_gap = _last_gap(trial, candidate)
+            if gap is None or trial_gap < gap:
+                rows, gap, level, kept = trial, trial_gap, candidate, True
+    if not kept:
+        raise InvalidTerms(
             (
-                count,
-                dates[-1],
-                balance,
-                last_charge,
-                fee_each,
-                zero,
-                balance + last_charge + fee_each,
-                zero,
-            ),
+                TermsError(
+                    "grace.interest_payment",
+                    "too_long",
+                    "with the emi style the installments would repay the loan before the last"
+                    " one; shorten the grace",
+                ),
+            )
         )
-    )
     return rows
 
 
-_CHECKED_PRODUCTS: dict[int, Product] = {}
+def _last_gap(rows: list[Installment], level: Decimal) -> Decimal:
+    return abs(rows[-1].principal + rows[-1].charge - level)
 
 
-def _check_product(product: Product) -> None:
-    if _CHECKED_PRODUCTS.get(id(product)) is product:
-        return
-    # Product-level problems do not depend on the loan; check them with a neutral loan.
-    probe = LoanTerms(product, ONE, max(1, _grace_max(product) + 1), date(2000, 1, 1))
-    errors = validate_terms(probe)
-    if errors:
-        raise InvalidTerms(errors)
-    if len(_CHECKED_PRODUCTS) >= _PLAN_CACHE_LIMIT:
-        _CHECKED_PRODUCTS.clear()
-    _CHECKED_PRODUCTS[id(product)] = product
-
-
-def _grace_max(product: Product) -> int:
-    grace = product.grace
-    return max(grace.principal, grace.interest_payment, grace.interest_free)
+def _level_kept(rows: list[Installment], level: Decimal) -> bool:
+    return all(row.principal + row.charge == level for row in rows[:-1])
 
 
 def _savings_amounts(
@@ -660,8 +554,8 @@ def _savings_amounts(
     # Adding a zero with the currency's decimals prints a fixed 5 as 5.00.
     value = rnd(amount * percent(savings.value)) if savings.is_percent else savings.value + zero
     if savings.timing is SavingsTiming.PER_INSTALLMENT:
-        return value, ZERO
-    return ZERO, value
+        return value, zero
+    return zero, value
 
 
 def _savings_returned(

@@ -7,6 +7,7 @@ the whole engine suite well under a minute on two cores.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -17,17 +18,22 @@ from tandir.engine import (
     NO_HOLIDAYS,
     CompulsorySavings,
     DayCount,
+    EmiBasis,
     Fee,
     FeeTiming,
     Frequency,
     Grace,
     HolidayCalendar,
+    InstallmentRounding,
+    InterestGraceStyle,
+    InvalidTerms,
     LoanTerms,
     Method,
     Payment,
     Product,
     RoundingMode,
     SavingsTiming,
+    build_schedule,
     quantum,
 )
 from tandir.engine.calendar import FRIDAY, SATURDAY, SUNDAY
@@ -80,6 +86,7 @@ def products(
     interest_grace: bool = True,
     minor_rounding_only: bool = False,
     grace: bool = True,
+    frequencies: tuple[Frequency, ...] = tuple(Frequency),
 ) -> tuple[Product, int]:
     """A random product and a number of installments that its grace leaves room for."""
     method = draw(st.sampled_from(methods))
@@ -122,19 +129,43 @@ def products(
                 ]
             )
         )
+    declining = method is Method.DECLINING
+    style = InterestGraceStyle.SPREAD
+    if payment_grace:
+        styles = [InterestGraceStyle.SPREAD, InterestGraceStyle.NEXT]
+        if declining and principal_grace == 0:
+            styles.append(InterestGraceStyle.EMI)
+        style = draw(st.sampled_from(styles))
+    day_count = draw(st.sampled_from(DayCount)) if method.is_declining else DayCount.PERIODIC
+    # The conventions peers use: whole installments rounded, the EMI adjusted or from the days.
+    round_installment_to = None
+    installment_rounding = InstallmentRounding.NEAREST
+    emi_adjust = False
+    emi_from = EmiBasis.NOMINAL
+    if not minor_rounding_only:
+        unit = round_to or step
+        round_installment_to = draw(st.sampled_from([None, unit, unit * 2, unit * 10, unit * 100]))
+        installment_rounding = draw(st.sampled_from(InstallmentRounding))
+        emi_adjust = declining and draw(st.booleans())
+    if declining and day_count is not DayCount.PERIODIC and draw(st.booleans()):
+        emi_from = EmiBasis.DAY_COUNT
     product = Product(
         method=method,
         currency=currency,
-        frequency=draw(st.sampled_from(Frequency)),
+        frequency=draw(st.sampled_from(frequencies)),
         annual_rate_percent=draw(percents(80)) if conventional else Decimal(0),
         markup_percent=draw(percents(60)) if method is Method.MURABAHA else Decimal(0),
-        day_count=draw(st.sampled_from(DayCount)) if method.is_declining else DayCount.PERIODIC,
-        grace=Grace(principal_grace, payment_grace, free_grace),
+        day_count=day_count,
+        grace=Grace(principal_grace, payment_grace, free_grace, interest_style=style),
         fees=product_fees,
         savings=savings,
         round_to=round_to,
         rounding_mode=draw(st.sampled_from(RoundingMode)),
         calendar=draw(calendars()),
+        round_installment_to=round_installment_to,
+        installment_rounding=installment_rounding,
+        emi_adjust=emi_adjust,
+        emi_from=emi_from,
     )
     return product, count
 
@@ -148,7 +179,10 @@ def loans(
     minor_rounding_only: bool = False,
     min_units_per_installment: int = 1,
     grace: bool = True,
+    buildable: bool = True,
+    frequencies: tuple[Frequency, ...] = tuple(Frequency),
 ) -> LoanTerms:
+    """A random loan; `buildable=False` also yields the emi grace style on terms it refuses."""
     product, count = draw(
         products(
             methods=methods,
@@ -156,6 +190,7 @@ def loans(
             interest_grace=interest_grace,
             minor_rounding_only=minor_rounding_only,
             grace=grace,
+            frequencies=frequencies,
         )
     )
     amount = draw(minor_amounts(product.currency, min_units_per_installment * count, 10**9))
@@ -163,7 +198,16 @@ def loans(
     first_due = draw(
         st.one_of(st.none(), st.integers(1, 120).map(lambda d: disbursed + timedelta(days=d)))
     )
-    return LoanTerms(product, amount, count, disbursed, first_due)
+    terms = LoanTerms(product, amount, count, disbursed, first_due)
+    if buildable and product.grace.interest_style is InterestGraceStyle.EMI:
+        # A grace so long that the equal installments repay the loan before the last one is
+        # refused; keep such terms for the tests of that refusal.
+        try:
+            build_schedule(terms)
+        except InvalidTerms:
+            grace_spread = replace(product.grace, interest_style=InterestGraceStyle.SPREAD)
+            terms = replace(terms, product=replace(product, grace=grace_spread))
+    return terms
 
 
 @st.composite

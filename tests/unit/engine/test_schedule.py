@@ -31,8 +31,9 @@ def six_months(product: Product, amount: str = "1000") -> list[tuple[object, ...
     return list(schedule_rows(build_schedule(LoanTerms(product, Decimal(amount), 6, DISBURSED))))
 
 
-def declining(**grace: int) -> Product:
-    return Product(Method.DECLINING, "USD", annual_rate_percent=Decimal(24), grace=Grace(**grace))
+def declining(principal: int = 0, interest_payment: int = 0) -> Product:
+    grace = Grace(principal=principal, interest_payment=interest_payment)
+    return Product(Method.DECLINING, "USD", annual_rate_percent=Decimal(24), grace=grace)
 
 
 def test_principal_grace_makes_the_first_installments_interest_only() -> None:
