@@ -19,8 +19,11 @@ from tandir.engine.disclosure import Disclosure, NoRateOfReturn, disclose
 from tandir.engine.money import MINOR_UNITS, RoundingMode, minor_unit
 from tandir.engine.products import (
     CompulsorySavings,
+    EmiBasis,
     Fee,
     Grace,
+    InstallmentRounding,
+    InterestGraceStyle,
     InvalidTerms,
     LoanTerms,
     Method,
@@ -50,6 +53,11 @@ ARGUMENT_OF_FIELD = {
     "fees.service": "--service-fee",
     "savings": "--savings",
     "round_to": "--round-to",
+    "round_installment_to": "--round-installment-to",
+    "installment_rounding": "--installment-rounding",
+    "emi_adjust": "--emi-adjust",
+    "emi_from": "--emi-from",
+    "grace.interest_style": "--grace-interest-style",
 }
 
 
@@ -141,8 +149,37 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="installments with no interest",
     )
+    add(
+        "--grace-interest-style",
+        choices=[s.value for s in InterestGraceStyle],
+        default=InterestGraceStyle.SPREAD.value,
+        help="when deferred interest is paid: spread over the rest, next installment, or the"
+        " ungraced EMI from the first period",
+    )
     add("--day-count", choices=[d.value for d in DayCount], default=DayCount.PERIODIC.value)
-    add("--round-to", type=_decimal, help="round amounts to multiples of this, e.g. 10")
+    add(
+        "--emi-from",
+        choices=[e.value for e in EmiBasis],
+        default=EmiBasis.NOMINAL.value,
+        help="with --day-count: EMI from the nominal rate or from each period's day-count rate",
+    )
+    add("--round-to", type=_decimal, help="round each component to multiples of this, e.g. 10")
+    add(
+        "--round-installment-to",
+        type=_decimal,
+        help="round the whole installment to multiples of this (interest stays in the minor unit)",
+    )
+    add(
+        "--installment-rounding",
+        choices=[r.value for r in InstallmentRounding],
+        default=InstallmentRounding.NEAREST.value,
+        help="round the installment to the nearest step, or up (a ceiling)",
+    )
+    add(
+        "--emi-adjust",
+        action="store_true",
+        help="try the EMI one step up and down; keep the one with the closest last installment",
+    )
     add("--rounding", choices=[m.value for m in RoundingMode], default=RoundingMode.HALF_UP.value)
     add("--markup", type=_decimal, help="murabaha markup in percent of cost, whole contract")
     add("--service-fee", type=_decimal, help="qard-hasan one-time service fee (fixed amount)")
@@ -196,11 +233,16 @@ def terms_from_arguments(args: argparse.Namespace) -> LoanTerms:
             principal=args.grace_principal,
             interest_payment=args.grace_interest,
             interest_free=args.grace_interest_free,
+            interest_style=InterestGraceStyle(args.grace_interest_style),
         ),
         fees=tuple(fees),
         savings=savings,
         round_to=args.round_to,
         rounding_mode=RoundingMode(args.rounding),
+        round_installment_to=args.round_installment_to,
+        installment_rounding=InstallmentRounding(args.installment_rounding),
+        emi_adjust=args.emi_adjust,
+        emi_from=EmiBasis(args.emi_from),
     )
     return LoanTerms(product, args.amount, args.term, args.disbursed, args.first_due)
 

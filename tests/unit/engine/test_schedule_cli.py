@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -16,9 +17,9 @@ FLAT = [
 ]  # fmt: skip
 
 
-def run_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> dict[str, object]:
+def run_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
     assert main([*argv, "--json"]) == 0
-    document: dict[str, object] = json.loads(capsys.readouterr().out)
+    document: dict[str, Any] = json.loads(capsys.readouterr().out)
     return document
 
 
@@ -37,14 +38,14 @@ def test_json_has_the_documented_keys(capsys: pytest.CaptureFixture[str]) -> Non
     assert set(installments[0]) == {
         "number", "due_date", "principal", "charge", "fees", "total", "balance",
     }  # fmt: skip
-    assert set(document["totals"]) == {"principal", "charge", "fees", "total"}  # type: ignore[arg-type]
+    assert set(document["totals"]) == {"principal", "charge", "fees", "total"}
 
 
 def test_json_amounts_are_decimal_strings_and_dates_iso(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     document = run_json(FLAT, capsys)
-    last = document["installments"][-1]  # type: ignore[index]
+    last = document["installments"][-1]
     assert last == {
         "number": 12,
         "due_date": "2027-01-15",
@@ -54,7 +55,7 @@ def test_json_amounts_are_decimal_strings_and_dates_iso(
         "total": "103.37",
         "balance": "0.00",
     }
-    assert document["totals"] == {  # type: ignore[comparison-overlap]
+    assert document["totals"] == {
         "principal": "1000.00",
         "charge": "240.00",
         "fees": "0.00",
@@ -83,9 +84,9 @@ def test_murabaha_and_qard_hasan_from_the_command_line(
 ) -> None:
     common = ["--amount", "1200", "--currency", "USD", "--term", "6", "--disbursed", "2026-01-15"]
     murabaha = run_json([*common, "--method", "murabaha", "--markup", "15"], capsys)
-    assert murabaha["totals"]["total"] == "1380.00"  # type: ignore[index]
+    assert murabaha["totals"]["total"] == "1380.00"
     qard = run_json([*common, "--method", "qard-hasan", "--service-fee", "5"], capsys)
-    assert qard["totals"]["charge"] == "0.00"  # type: ignore[index]
+    assert qard["totals"]["charge"] == "0.00"
     assert qard["amount_received"] == "1195.00"
     assert Decimal(str(qard["apr_percent"])) > 0
 
@@ -108,7 +109,51 @@ def test_round_to_and_day_count_options_are_applied(capsys: pytest.CaptureFixtur
     ]  # fmt: skip
     document = run_json(argv, capsys)
     rows = document["installments"]
-    assert all(Decimal(row["principal"]) % 10 == 0 for row in rows[:-1])  # type: ignore[index,union-attr]
+    assert all(Decimal(row["principal"]) % 10 == 0 for row in rows[:-1])
+
+
+def totals_of(argv: list[str], capsys: pytest.CaptureFixture[str]) -> list[str]:
+    return [row["total"] for row in run_json(argv, capsys)["installments"]]
+
+
+DECLINING = [
+    "--amount", "1000", "--currency", "USD", "--method", "declining", "--rate", "24",
+    "--term", "6", "--disbursed", "2026-01-15",
+]  # fmt: skip
+
+
+def test_round_installment_to_and_installment_rounding_up(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The worked examples of test_conventions: EMI 178.5258 → 180 (multiples of 5), 179 (up).
+    assert totals_of([*DECLINING, "--round-installment-to", "5"], capsys)[:2] == ["180.00"] * 2
+    up = [*DECLINING, "--round-installment-to", "1", "--installment-rounding", "up"]
+    assert totals_of(up, capsys)[-1] == "176.01"
+
+
+def test_emi_adjust_and_emi_from_day_count(capsys: pytest.CaptureFixture[str]) -> None:
+    adjust = [*DECLINING, "--amount", "5000", "--rate", "30", "--term", "12", "--emi-adjust"]
+    assert totals_of(adjust, capsys)[0] == "487.43"
+    day_count = [
+        *DECLINING, "--term", "3", "--disbursed", "2026-01-01",
+        "--day-count", "actual/365", "--emi-from", "day-count",
+    ]  # fmt: skip
+    assert totals_of(day_count, capsys) == ["346.57"] * 3
+
+
+def test_grace_interest_styles(capsys: pytest.CaptureFixture[str]) -> None:
+    grace = [*DECLINING, "--grace-interest", "2", "--grace-interest-style"]
+    assert totals_of([*grace, "next"], capsys)[2] == "215.36"
+    assert totals_of([*grace, "emi"], capsys)[:5] == ["178.53"] * 5
+
+
+def test_actual_actual_day_count(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = [
+        *DECLINING, "--term", "4", "--disbursed", "2027-12-15",
+        "--grace-principal", "3", "--day-count", "actual/actual",
+    ]  # fmt: skip
+    charges = [row["charge"] for row in run_json(argv, capsys)["installments"]]
+    assert charges == ["20.36", "20.33", "19.02", "20.33"]
 
 
 @pytest.mark.parametrize(
@@ -160,6 +205,49 @@ def test_bad_arguments_exit_2_with_one_line_naming_the_argument(
         (["--method", "declining"], "--rate"),
         (["--method", "qard-hasan", "--upfront-fee", "2%"], "--upfront-fee"),
         (["--method", "flat", "--rate", "24", "--day-count", "30/360"], "--day-count"),
+        (["--method", "flat", "--rate", "24", "--emi-adjust"], "--emi-adjust"),
+        (["--method", "declining", "--rate", "24", "--emi-from", "day-count"], "--emi-from"),
+        (
+            [
+                "--method",
+                "flat",
+                "--rate",
+                "24",
+                "--grace-interest",
+                "1",
+                "--grace-interest-style",
+                "emi",
+            ],
+            "--grace-interest-style",
+        ),
+        (
+            [
+                "--method",
+                "declining",
+                "--rate",
+                "24",
+                "--round-to",
+                "10",
+                "--round-installment-to",
+                "25",
+            ],
+            "--round-installment-to",
+        ),
+        (
+            [
+                "--method",
+                "declining",
+                "--rate",
+                "60",
+                "--term",
+                "7",
+                "--grace-interest",
+                "6",
+                "--grace-interest-style",
+                "emi",
+            ],
+            "--grace-interest",
+        ),
     ],
 )
 def test_method_specific_mistakes_exit_2(
