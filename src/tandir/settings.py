@@ -115,3 +115,12 @@ STATIC_ROOT = VAR_DIR / "static"
 # Registry rules a programme may tune.
 TANDIR_YOUTH_MAX_AGE = int(os.environ.get("TANDIR_YOUTH_MAX_AGE", "29"))
 TANDIR_PAGE_SIZE = 25
+
+# Import limits: a file beyond them is refused with one line that says which limit, before it
+# costs memory or time (README, "Importing beneficiaries"). About 50,000 lines fit either way.
+TANDIR_IMPORT_MAX_BYTES = int(os.environ.get("TANDIR_IMPORT_MAX_BYTES", str(10 * 2**20)))
+TANDIR_IMPORT_MAX_UNCOMPRESSED_BYTES = int(
+    os.environ.get("TANDIR_IMPORT_MAX_UNCOMPRESSED_BYTES", str(50 * 2**20))
+)
+TANDIR_IMPORT_MAX_ERRORS = int(os.environ.get("TANDIR_IMPORT_MAX_ERRORS", "100"))
+TANDIR_IMPORT_MAX_CELL_CHARS = int(os.environ.get("TANDIR_IMPORT_MAX_CELL_CHARS", "1000"))

@@ -9,10 +9,11 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from openpyxl import Workbook, load_workbook
+from pytest_django.fixtures import Settings
 
 from tandir.registry.imports import COLUMNS, import_beneficiaries
 from tandir.registry.models import Beneficiary
-from tests.factories import register
+from tests.factories import World, register
 
 FIRST = ["Anahit", "Gohar", "Armen", "Tigran", "Lusine", "Narek", "Mariam", "Davit", "Sona", "Hayk"]
 LAST = ["Sargsyan", "Hakobyan", "Grigoryan", "Harutyunyan", "Vardanyan", "Karapetyan", "Mkrtchyan",
@@ -55,7 +56,7 @@ def write_csv(path: Path, lines: list[dict[str, str]]) -> Path:
     return path
 
 
-def test_a_clean_file_creates_everyone(world, tmp_path):
+def test_a_clean_file_creates_everyone(world: World, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "people.csv", [good_line(n) for n in range(100)])
     result = import_beneficiaries(world.intake_a, path)
     assert result.errors == []
@@ -69,7 +70,9 @@ def test_a_clean_file_creates_everyone(world, tmp_path):
     assert person.history.get().to_status == "registered"
 
 
-def test_three_bad_lines_are_all_reported_and_nothing_is_created(world, tmp_path):
+def test_three_bad_lines_are_all_reported_and_nothing_is_created(
+    world: World, tmp_path: Path
+) -> None:
     lines = [good_line(n) for n in range(100)]
     lines[9]["date_of_birth"] = "31/02/1990"
     lines[41]["branch"] = "NOPE"
@@ -85,7 +88,7 @@ def test_three_bad_lines_are_all_reported_and_nothing_is_created(world, tmp_path
     assert Beneficiary.objects.count() == 0
 
 
-def test_re_importing_the_same_file_creates_no_duplicates(world, tmp_path):
+def test_re_importing_the_same_file_creates_no_duplicates(world: World, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "people.csv", [good_line(n) for n in range(20)])
     assert import_beneficiaries(world.intake_a, path).created == 20
     again = import_beneficiaries(world.intake_a, path)
@@ -94,7 +97,9 @@ def test_re_importing_the_same_file_creates_no_duplicates(world, tmp_path):
     assert Beneficiary.objects.count() == 20
 
 
-def test_a_phone_of_another_person_or_repeated_in_the_file_is_an_error(world, tmp_path):
+def test_a_phone_of_another_person_or_repeated_in_the_file_is_an_error(
+    world: World, tmp_path: Path
+) -> None:
     register(world, phone="+37490000003", national_id="")
     lines = [good_line(n) for n in range(5)]
     lines[4]["phone"] = lines[1]["phone"]
@@ -104,7 +109,9 @@ def test_a_phone_of_another_person_or_repeated_in_the_file_is_an_error(world, tm
     assert Beneficiary.objects.count() == 1
 
 
-def test_a_similar_name_in_the_district_is_created_and_flagged(world, tmp_path):
+def test_a_similar_name_in_the_district_is_created_and_flagged(
+    world: World, tmp_path: Path
+) -> None:
     existing = register(world, phone="", national_id="")
     line = good_line(1) | {
         "first_name": "Анаит",
@@ -117,21 +124,27 @@ def test_a_similar_name_in_the_district_is_created_and_flagged(world, tmp_path):
     assert Beneficiary.objects.get(last_name="Петросян").possible_duplicate_of == existing
 
 
-def test_xlsx_import_through_the_command(world, tmp_path, capsys):
+def test_xlsx_import_through_the_command(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     book = Workbook()
     sheet = book.active
+    assert sheet is not None
     sheet.append(COLUMNS)
     for n in range(3):
         sheet.append([good_line(n)[c] for c in COLUMNS])
     path = tmp_path / "people.xlsx"
     book.save(path)
-    assert load_workbook(path).active.max_row == 4
+    written = load_workbook(path).active
+    assert written is not None and written.max_row == 4
     call_command("import_beneficiaries", str(path), "--as", "intake_a")
     assert "3 created" in capsys.readouterr().out
     assert Beneficiary.objects.count() == 3
 
 
-def test_the_command_reports_bad_lines_and_fails(world, tmp_path, capsys):
+def test_the_command_reports_bad_lines_and_fails(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     lines = [good_line(n) for n in range(3)]
     lines[2]["household_members"] = "zero"
     path = write_csv(tmp_path / "people.csv", lines)
@@ -141,13 +154,13 @@ def test_the_command_reports_bad_lines_and_fails(world, tmp_path, capsys):
     assert Beneficiary.objects.count() == 0
 
 
-def test_a_loan_officer_may_not_import(world, tmp_path):
+def test_a_loan_officer_may_not_import(world: World, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "people.csv", [good_line(1)])
     result = import_beneficiaries(world.loan_officer_a, path)
     assert result.errors and Beneficiary.objects.count() == 0
 
 
-def test_import_queries_do_not_grow_with_lines(world, tmp_path):
+def test_import_queries_do_not_grow_with_lines(world: World, tmp_path: Path) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -164,3 +177,86 @@ def test_import_queries_do_not_grow_with_lines(world, tmp_path):
     # Twenty times the lines: only the bulk inserts split into a few more batches (SQLite
     # limits the parameters of one statement); nothing runs once per line.
     assert large <= small + 10
+
+
+def test_a_phone_held_outside_the_officers_branches_does_not_say_whose(
+    world: World, tmp_path: Path
+) -> None:
+    elsewhere = register(
+        world, world.admin, branch=world.branch_b.pk, phone="+37490000003", national_id=""
+    )
+    path = write_csv(tmp_path / "people.csv", [good_line(3) | {"first_name": "Zara"}])
+    result = import_beneficiaries(world.intake_a, path)
+    [error] = result.errors
+    assert (error.line, error.column) == (2, "phone")
+    assert error.reason == (
+        "this phone number is already registered in the organisation; ask your manager"
+    )
+    assert str(elsewhere.pk) not in str(error) and elsewhere.last_name not in str(error)
+    assert Beneficiary.objects.count() == 1
+
+
+def test_an_id_held_outside_the_officers_branches_does_not_say_whose(
+    world: World, tmp_path: Path
+) -> None:
+    register(world, world.admin, branch=world.branch_b.pk, phone="", national_id="AN0000003")
+    path = write_csv(tmp_path / "people.csv", [good_line(3) | {"first_name": "Zara"}])
+    [error] = import_beneficiaries(world.intake_a, path).errors
+    assert (error.column, error.reason) == (
+        "national_id",
+        "this ID is already registered in the organisation; ask your manager",
+    )
+
+
+def test_a_phone_held_in_the_officers_own_branch_names_the_record(
+    world: World, tmp_path: Path
+) -> None:
+    holder = register(world, phone="+37490000003", national_id="")
+    path = write_csv(tmp_path / "people.csv", [good_line(3)])
+    [error] = import_beneficiaries(world.intake_a, path).errors
+    assert error.reason == f"already registered to another person (record {holder.pk})"
+
+
+def test_a_bad_file_is_one_line_from_the_command(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "people.csv"
+    path.write_bytes(",".join(COLUMNS).encode() + "\nАнаит,Петросян\n".encode("cp1251"))
+    with pytest.raises(CommandError) as raised:
+        call_command("import_beneficiaries", str(path), "--as", "intake_a")
+    message = str(raised.value)
+    assert "\n" not in message
+    assert message.startswith("people.csv: The file is not UTF-8 text")
+    assert message.endswith("Nothing was imported.")
+    assert "Traceback" not in capsys.readouterr().err
+    assert Beneficiary.objects.count() == 0
+
+
+def test_the_command_says_it_stopped_after_the_most_errors(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str], settings: Settings
+) -> None:
+    settings.TANDIR_IMPORT_MAX_ERRORS = 5
+    path = tmp_path / "junk.csv"
+    path.write_text(",".join(COLUMNS) + "\n" + "x\n" * 50, encoding="utf-8")
+    with pytest.raises(
+        CommandError, match=r"At least 5 problems in junk\.csv; nothing was imported"
+    ):
+        call_command("import_beneficiaries", str(path), "--as", "intake_a")
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 6
+    assert err[-1].startswith("Stopped after 5 problems (TANDIR_IMPORT_MAX_ERRORS)")
+
+
+def test_the_command_names_the_columns_it_did_not_import(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = [good_line(n) | {"id": str(n), "note": "called twice"} for n in range(2)]
+    path = tmp_path / "people.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=["id", *COLUMNS, "note"])
+        writer.writeheader()
+        writer.writerows(lines)
+    call_command("import_beneficiaries", str(path), "--as", "intake_a")
+    captured = capsys.readouterr()
+    assert "2 created" in captured.out
+    assert "Columns not imported: id, note" in captured.err
