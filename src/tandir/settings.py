@@ -4,10 +4,15 @@ TANDIR_DATABASE_URL  database (default: SQLite under var/)
 TANDIR_SECRET_KEY    secret key (default: a development key; production refuses it)
 TANDIR_DEBUG         "1" for debug pages
 TANDIR_ALLOWED_HOSTS comma-separated host names
+TANDIR_SESSION_IDLE_MINUTES   minutes without a request before a session ends (default 30)
+TANDIR_LOGIN_FAILURE_LIMIT    failed logins per account and address before a pause (default 5)
+TANDIR_LOGIN_COOLOFF_MINUTES  length of that pause (default 15)
+TANDIR_PROXY_COUNT            reverse proxies in front that append to X-Forwarded-For (default 0)
 """
 
 from __future__ import annotations
 
+import datetime
 import os
 from pathlib import Path
 
@@ -36,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "ninja",
+    "axes",
     "tandir.core",
     "tandir.orgs",
     "tandir.registry",
@@ -52,7 +58,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "tandir.web.middleware.SessionIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "tandir.web.middleware.ContentSecurityPolicyMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tandir.urls"
@@ -87,13 +96,59 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "orgs.StaffUser"
 
+AUTHENTICATION_BACKENDS = [
+    # django-axes counts failed logins and refuses a locked-out account before the password check.
+    "tandir.web.middleware.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Sessions end after this many minutes without a request (tandir.web.middleware).
+TANDIR_SESSION_IDLE_MINUTES = int(os.environ.get("TANDIR_SESSION_IDLE_MINUTES", "30"))
+SESSION_COOKIE_AGE = TANDIR_SESSION_IDLE_MINUTES * 60
+
+# Failed logins (django-axes): every one is recorded; after the limit, that account is refused
+# from that address for the cool-off. Counting the pair, not the address alone, keeps one
+# person's typing from locking out a whole office behind one address, and an attacker from
+# locking an officer out from elsewhere.
+AXES_FAILURE_LIMIT = int(os.environ.get("TANDIR_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = datetime.timedelta(
+    minutes=int(os.environ.get("TANDIR_LOGIN_COOLOFF_MINUTES", "15"))
+)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_CLIENT_IP_CALLABLE = "tandir.web.middleware.client_address"
+AXES_LOCKOUT_CALLABLE = "tandir.web.middleware.locked_out"
+TANDIR_PROXY_COUNT = int(os.environ.get("TANDIR_PROXY_COUNT", "0"))
+
+# Content-Security-Policy (tandir.web.middleware; the shape of Django 6's own SECURE_CSP).
+# Scripts come only from our static files, plus the language switcher's inline handler by its
+# hash (tests/integration/test_serving.py checks every inline script of the templates is
+# listed). Inline styles stay allowed: templates set widths in style attributes.
+SECURE_CSP = {
+    "default-src": ["'self'"],
+    "script-src": [
+        "'self'",
+        "'unsafe-hashes'",
+        "'sha256-8Ig38vO93qrWT6Ogx0lVk+RnC6SVjdhA0fLxqfng99A='",
+    ],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [
