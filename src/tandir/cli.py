@@ -13,7 +13,8 @@ USAGE = """usage: tandir COMMAND [ARGS]
 
 commands:
   demo [--serve] [--port N]     migrate an SQLite database, load the demo programme if empty
-  serve [--port N]              serve Tandir on http://127.0.0.1:8000
+  serve [--port N]              serve Tandir on http://127.0.0.1:8000 (development server)
+  serve --production            serve with gunicorn and the production settings
   migrate                       create or update the database tables
   createadmin                   create an administrator account
   import beneficiaries FILE     import beneficiaries from CSV or XLSX (all or nothing)
@@ -44,8 +45,19 @@ def main(argv: list[str] | None = None) -> int:
         compile_catalogues()
         return 0
 
+    if command == "serve" and "--production" in rest:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tandir.settings_production")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tandir.settings")
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
+
+    try:
+        settings.INSTALLED_APPS  # noqa: B018 - loads the settings module
+    except ImproperlyConfigured as exc:
+        # A configuration mistake (a missing secret key, say) is one line, not a traceback.
+        print(f"tandir: {exc}", file=sys.stderr)
+        return 1
 
     if command == "import":
         if not rest or rest[0] != "beneficiaries":
