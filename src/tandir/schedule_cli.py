@@ -7,9 +7,11 @@ argument, never a traceback.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import NoReturn, TextIO
@@ -19,6 +21,7 @@ from tandir.engine.disclosure import Disclosure, NoRateOfReturn, disclose
 from tandir.engine.money import MINOR_UNITS, RoundingMode, minor_unit
 from tandir.engine.products import (
     CompulsorySavings,
+    CustomInstallment,
     EmiBasis,
     Fee,
     Grace,
@@ -30,6 +33,7 @@ from tandir.engine.products import (
     Product,
     SavingsTiming,
     TermsError,
+    custom_terms,
     validate_terms,
 )
 from tandir.engine.schedule import Schedule, build_schedule
@@ -58,6 +62,7 @@ ARGUMENT_OF_FIELD = {
     "emi_adjust": "--emi-adjust",
     "emi_from": "--emi-from",
     "grace.interest_style": "--grace-interest-style",
+    "custom": "--custom",
 }
 
 
@@ -120,7 +125,8 @@ def _currency(text: str) -> str:
     return code
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(term_required: bool = True) -> argparse.ArgumentParser:
+    """The argument parser; `--term` is required unless a `--custom` file gives the rows."""
     parser = _Parser(
         prog=PROG,
         description="Print a repayment schedule with APR and EIR (MFTransparency method).",
@@ -130,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--currency", type=_currency, required=True, help="ISO 4217 code, e.g. USD")
     add("--method", choices=[m.value for m in Method], required=True)
     add("--rate", type=_decimal, help="nominal annual interest rate in percent")
-    add("--term", type=_whole, required=True, help="number of installments")
+    add("--term", type=_whole, required=term_required, help="number of installments")
     add("--frequency", choices=[f.value for f in Frequency], default=Frequency.MONTHLY.value)
     add("--disbursed", type=_iso_date, required=True, help="disbursement date YYYY-MM-DD")
     add("--first-due", type=_iso_date, help="first due date (default: one period later)")
@@ -183,8 +189,88 @@ def build_parser() -> argparse.ArgumentParser:
     add("--rounding", choices=[m.value for m in RoundingMode], default=RoundingMode.HALF_UP.value)
     add("--markup", type=_decimal, help="murabaha markup in percent of cost, whole contract")
     add("--service-fee", type=_decimal, help="qard-hasan one-time service fee (fixed amount)")
+    add(
+        "--custom",
+        metavar="FILE.csv",
+        help="the officer's own schedule: columns due_date,principal (or interest-only)",
+    )
     add("--json", action="store_true", help="print JSON instead of a table")
     return parser
+
+
+@dataclass(frozen=True)
+class CustomFile:
+    """The rows of a --custom file and the line each came from, to name it in errors."""
+
+    rows: tuple[CustomInstallment, ...]
+    lines: tuple[int, ...]
+
+
+INTEREST_ONLY = "interest-only"
+
+
+def read_custom(path: str) -> CustomFile:
+    """Rows `due_date,principal` after a header line; every bad line is reported at once."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            lines = list(csv.reader(handle))
+    except OSError as error:
+        raise UsageError(f"argument --custom: cannot read {path}: {error.strerror}") from None
+    except (UnicodeDecodeError, csv.Error):
+        raise UsageError(f"argument --custom: {path} is not a UTF-8 CSV file") from None
+    numbered = [(n, [cell.strip() for cell in line]) for n, line in enumerate(lines, start=1)]
+    numbered = [(n, cells) for n, cells in numbered if any(cells)]
+    if not numbered or [cell.lower() for cell in numbered[0][1]] != ["due_date", "principal"]:
+        raise UsageError(f"argument --custom: the first line of {path} must be due_date,principal")
+    rows: list[CustomInstallment] = []
+    row_lines: list[int] = []
+    problems: list[str] = []
+    for number, cells in numbered[1:]:
+        if len(cells) != 2:
+            problems.append(f"line {number}: expected 2 columns (due_date,principal)")
+            continue
+        try:
+            due = date.fromisoformat(cells[0])
+        except ValueError:
+            problems.append(f"line {number}: not a date (YYYY-MM-DD): {cells[0]!r}")
+            continue
+        principal: Decimal | None = None
+        if cells[1].lower() != INTEREST_ONLY:
+            try:
+                principal = _decimal(cells[1])
+            except argparse.ArgumentTypeError:
+                problems.append(
+                    f"line {number}: principal must be an amount or {INTEREST_ONLY},"
+                    f" not {cells[1]!r}"
+                )
+                continue
+        rows.append(CustomInstallment(due, principal))
+        row_lines.append(number)
+    if problems:
+        raise UsageError("argument --custom: " + "; ".join(problems))
+    if not rows:
+        raise UsageError(f"argument --custom: {path} has no installments")
+    return CustomFile(tuple(rows), tuple(row_lines))
+
+
+def _custom_conflicts(args: argparse.Namespace) -> list[str]:
+    """Options that a custom schedule replaces: the file gives the dates and the principal."""
+    given = {
+        "--term": args.term is not None,
+        "--first-due": args.first_due is not None,
+        "--grace-principal": args.grace_principal != 0,
+        "--grace-interest": args.grace_interest != 0,
+        "--grace-interest-free": args.grace_interest_free != 0,
+        "--round-installment-to": args.round_installment_to is not None,
+        "--installment-rounding": args.installment_rounding != InstallmentRounding.NEAREST,
+        "--emi-adjust": args.emi_adjust,
+        "--emi-from": args.emi_from != EmiBasis.NOMINAL,
+    }
+    return [
+        f"argument {option}: not with --custom: the file gives the installments"
+        for option, present in given.items()
+        if present
+    ]
 
 
 def _method_errors(args: argparse.Namespace) -> list[str]:
@@ -210,7 +296,7 @@ def _method_errors(args: argparse.Namespace) -> list[str]:
     return errors
 
 
-def terms_from_arguments(args: argparse.Namespace) -> LoanTerms:
+def terms_from_arguments(args: argparse.Namespace, custom: CustomFile | None = None) -> LoanTerms:
     method = Method(args.method)
     fees: list[Fee] = []
     if args.upfront_fee is not None:
@@ -243,26 +329,40 @@ def terms_from_arguments(args: argparse.Namespace) -> LoanTerms:
         installment_rounding=InstallmentRounding(args.installment_rounding),
         emi_adjust=args.emi_adjust,
         emi_from=EmiBasis(args.emi_from),
+        custom_schedule=custom is not None,
     )
+    if custom is not None:
+        return custom_terms(product, args.amount, args.disbursed, custom.rows)
     return LoanTerms(product, args.amount, args.term, args.disbursed, args.first_due)
 
 
-def _describe(error: TermsError) -> str:
+def _describe(error: TermsError, custom: CustomFile | None = None) -> str:
+    if error.field.startswith("custom.") and custom is not None:
+        row = int(error.field.split(".", 1)[1])
+        return f"argument --custom: line {custom.lines[row - 1]}: {error.message}"
     argument = ARGUMENT_OF_FIELD.get(error.field, error.field)
     return f"argument {argument}: {error.message}"
 
 
 def main(argv: Sequence[str]) -> int:
     """Run `tandir schedule`; returns the exit status."""
+    custom: CustomFile | None = None
     try:
-        args = build_parser().parse_args(list(argv))
-        terms = terms_from_arguments(args)
+        arguments = list(argv)
+        with_custom = any(a == "--custom" or a.startswith("--custom=") for a in arguments)
+        args = build_parser(term_required=not with_custom).parse_args(arguments)
+        if args.custom is not None:
+            conflicts = _custom_conflicts(args)
+            if conflicts:
+                raise UsageError("; ".join(conflicts))
+            custom = read_custom(args.custom)
+        terms = terms_from_arguments(args, custom)
         problems = _method_errors(args)
         named = {problem.split(":", 1)[0] for problem in problems}
         # One message per argument: the engine repeats what the method check already said.
         problems += [
             message
-            for message in map(_describe, validate_terms(terms))
+            for message in (_describe(error, custom) for error in validate_terms(terms))
             if message.split(":", 1)[0] not in named
         ]
         if problems:
@@ -272,7 +372,8 @@ def main(argv: Sequence[str]) -> int:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return USAGE_STATUS
     except InvalidTerms as error:
-        print(f"{PROG}: error: {'; '.join(_describe(e) for e in error.errors)}", file=sys.stderr)
+        described = "; ".join(_describe(e, custom) for e in error.errors)
+        print(f"{PROG}: error: {described}", file=sys.stderr)
         return USAGE_STATUS
     except SystemExit as exit_:
         # --help exits through argparse; keep its status instead of leaving the caller.
@@ -301,6 +402,7 @@ def schedule_as_json(schedule: Schedule, disclosure: Disclosure | None) -> dict[
         "currency": schedule.currency,
         "method": str(schedule.product.method),
         "frequency": str(schedule.product.frequency),
+        "custom_schedule": schedule.terms.custom is not None,
         "amount_financed": _text(schedule.amount_financed, places),
         "amount_received": _text(schedule.amount_received, places),
         "upfront_fees": _text(schedule.upfront_fees, places),
@@ -339,6 +441,10 @@ _CHARGE_HEADING = {
 }
 
 
+def _installments_kind(schedule: Schedule) -> str:
+    return "custom" if schedule.terms.custom is not None else str(schedule.product.frequency)
+
+
 def print_table(schedule: Schedule, disclosure: Disclosure | None, out: TextIO) -> None:
     """The schedule as a table a credit officer can read, with totals, APR and EIR."""
     places = minor_unit(schedule.currency)
@@ -356,7 +462,7 @@ def print_table(schedule: Schedule, disclosure: Disclosure | None, out: TextIO) 
         price = f"{product.annual_rate_percent}% a year"
     out.write(
         f"{product.method} loan of {money(terms.amount)} {schedule.currency}, {price}, "
-        f"{terms.installments} {product.frequency} installments, "
+        f"{terms.installments} {_installments_kind(schedule)} installments, "
         f"disbursed {terms.disbursed.isoformat()}\n\n"
     )
     headings = (

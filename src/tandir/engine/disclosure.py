@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 
 from tandir.engine.money import ENGINE_CONTEXT, HUNDRED, ONE, ZERO
 from tandir.engine.schedule import Schedule
@@ -43,11 +43,18 @@ class Disclosure:
     @property
     def apr_percent(self) -> Decimal:
         """APR in percent with two decimals (41.75 means 41.75 %)."""
-        return (self.apr * HUNDRED).quantize(_TWO_PLACES, rounding=ROUND_HALF_UP)
+        return _in_percent(self.apr)
 
     @property
     def eir_percent(self) -> Decimal:
-        return (self.eir * HUNDRED).quantize(_TWO_PLACES, rounding=ROUND_HALF_UP)
+        return _in_percent(self.eir)
+
+
+def _in_percent(rate: Decimal) -> Decimal:
+    scaled = rate * HUNDRED
+    # An absurd rate (a fee repaid the next day) has more digits than the engine's precision.
+    digits = max(ENGINE_CONTEXT.prec, scaled.adjusted() + 4)
+    return scaled.quantize(_TWO_PLACES, ROUND_HALF_UP, Context(prec=digits))
 
 
 def cash_flows(schedule: Schedule) -> tuple[Decimal, ...]:
@@ -66,15 +73,25 @@ def dated_cash_flows(schedule: Schedule) -> tuple[tuple[date, Decimal], ...]:
 
 
 def disclose(schedule: Schedule) -> Disclosure:
-    """APR, EIR and total cost of credit of a schedule."""
+    """APR, EIR and total cost of credit of a schedule.
+
+    A custom schedule has no equal periods: its EIR is the XIRR of the dated cash flows, and its
+    APR the same rate compounded at the product's frequency (period rate × periods per year), so
+    that it reads like the APR of a regular loan of that product.
+    """
     with localcontext(ENGINE_CONTEXT):
         ppy = schedule.product.frequency.periods_per_year
-        rate = irr(cash_flows(schedule))
+        if schedule.terms.custom is None:
+            rate = irr(cash_flows(schedule))
+            eir = (ONE + rate) ** ppy - ONE
+        else:
+            eir = xirr(dated_cash_flows(schedule))
+            rate = (ONE + eir) ** (ONE / ppy) - ONE
         return Disclosure(
             period_rate=rate,
             periods_per_year=ppy,
             apr=rate * ppy,
-            eir=(ONE + rate) ** ppy - ONE,
+            eir=eir,
             total_cost_of_credit=schedule.total_cost_of_credit(),
         )
 
@@ -145,7 +162,13 @@ def _bisect(flows: Sequence[Decimal]) -> Decimal:
 
 
 def xirr(flows: Sequence[tuple[date, Decimal]]) -> Decimal:
-    """Annual effective rate x with Σ c_i (1 + x)^(−days_i ÷ 365) = 0, for irregular dates."""
+    """Annual effective rate x with Σ c_i (1 + x)^(−days_i ÷ 365) = 0, for irregular dates.
+
+    Solved on the log growth g = ln(1 + x), where the present value Σ c e^(−g t) is smooth:
+    Newton's method kept inside a bracket that bisection narrows whenever a step would leave
+    it, so that a tiny loan with a fee repaid the next day (an absurd but real rate) still
+    converges instead of overflowing.
+    """
     with localcontext(ENGINE_CONTEXT):
         if len(flows) < 2:
             raise NoRateOfReturn("at least two cash flows are needed")
@@ -154,22 +177,47 @@ def xirr(flows: Sequence[tuple[date, Decimal]]) -> Decimal:
         amounts = [amount for _, amount in flows]
         if not any(a > ZERO for a in amounts) or not any(a < ZERO for a in amounts):
             raise NoRateOfReturn("cash flows must both receive and pay")
-        # Newton on the log growth g = ln(1 + x): the present value Σ c e^(−g t) is smooth in g.
-        growth = Decimal("0.1")
-        for _ in range(_MAX_NEWTON_STEPS):
-            value = ZERO
-            slope = ZERO
+        if sum(amounts, ZERO) == ZERO:
+            return ZERO
+
+        def present_value(growth: Decimal) -> tuple[Decimal, Decimal]:
+            value = slope = ZERO
             for t, amount in zip(times, amounts, strict=True):
                 discounted = amount * (-growth * t).exp()
                 value += discounted
                 slope -= t * discounted
-            if slope == ZERO:
+            return value, slope
+
+        low, high = _LOWEST_GROWTH, _HIGHEST_GROWTH
+        low_sign = present_value(low)[0] > ZERO
+        if low_sign == (present_value(high)[0] > ZERO):
+            raise NoRateOfReturn("no rate of return in a sensible range")
+        growth = Decimal("0.1")
+        for _ in range(_MAX_XIRR_STEPS):
+            value, slope = present_value(growth)
+            if value == ZERO:
                 break
-            step = value / slope
-            growth -= step
-            if abs(step) < _TOLERANCE:
-                return growth.exp() - ONE
-        raise NoRateOfReturn("XIRR did not converge")
+            if (value > ZERO) == low_sign:
+                low = growth
+            else:
+                high = growth
+            step = value / slope if slope != ZERO else ZERO
+            candidate = growth - step
+            if slope == ZERO or not low < candidate < high:
+                candidate = (low + high) / 2
+            if abs(candidate - growth) < _TOLERANCE or high - low < _TOLERANCE:
+                growth = candidate
+                break
+            growth = candidate
+        else:
+            raise NoRateOfReturn("XIRR did not converge")
+        return growth.exp() - ONE
+
+
+# ln(1 + x) from about −100 % to e^5000: beyond either end no loan has a meaningful rate.
+_LOWEST_GROWTH = Decimal(-50)
+_HIGHEST_GROWTH = Decimal(5000)
+_MAX_XIRR_STEPS = 400
 
 
 def annual_percentage_rate(schedule: Schedule) -> Decimal:

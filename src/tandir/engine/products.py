@@ -8,7 +8,7 @@ once as values, so a form or the command line can show them all.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -21,6 +21,7 @@ from tandir.engine.money import (
     RoundingMode,
     RoundingRule,
     quantum,
+    rounding_function,
 )
 
 HUNDRED_PERCENT = Decimal(100)
@@ -179,6 +180,8 @@ class Product:
     installment_rounding: InstallmentRounding = InstallmentRounding.NEAREST
     emi_adjust: bool = False
     emi_from: EmiBasis = EmiBasis.NOMINAL
+    # Loans may carry the officer's own due dates and principal (`LoanTerms.custom`).
+    custom_schedule: bool = False
 
     @property
     def rounding(self) -> RoundingRule:
@@ -198,14 +201,47 @@ _UP = InstallmentRounding.UP
 
 
 @dataclass(frozen=True, slots=True)
+class CustomInstallment:
+    """One row of a custom schedule: a due date and the principal due on it.
+
+    `principal=None` makes the row interest only (the charge of the period, no principal).
+    """
+
+    due_date: date
+    principal: Decimal | None = None
+
+    @property
+    def interest_only(self) -> bool:
+        return self.principal is None or self.principal == ZERO
+
+
+@dataclass(frozen=True, slots=True)
 class LoanTerms:
-    """One loan: a product, the amount financed (cost for Murabaha), term and dates."""
+    """One loan: a product, the amount financed (cost for Murabaha), term and dates.
+
+    `custom` holds the officer's own due dates and principal (seasonal and balloon loans); the
+    product must allow it, `installments` is its length and `first_due` stays None.
+    """
 
     product: Product
     amount: Decimal
     installments: int
     disbursed: date
     first_due: date | None = None
+    custom: tuple[CustomInstallment, ...] | None = None
+
+
+def custom_terms(
+    product: Product, amount: Decimal, disbursed: date, rows: Sequence[CustomInstallment]
+) -> LoanTerms:
+    """Terms of a loan repaid on the officer's own dates."""
+    return LoanTerms(product, amount, len(rows), disbursed, custom=tuple(rows))
+
+
+def balloon(amount: Decimal, due_dates: Sequence[date]) -> tuple[CustomInstallment, ...]:
+    """Interest only on every date, and the whole principal with the last one."""
+    *interest_only, last = due_dates
+    return (*(CustomInstallment(day) for day in interest_only), CustomInstallment(last, amount))
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +291,8 @@ def validate_terms(terms: LoanTerms) -> tuple[TermsError, ...]:
         add(TermsError("installments", "not_positive", "must be at least 1"))
     if terms.first_due is not None and terms.first_due <= terms.disbursed:
         add(TermsError("first_due", "before_disbursement", "must be after the disbursement date"))
+    if terms.custom is not None:
+        _check_custom(add, terms, known_currency)
 
     _check_percent(add, "annual_rate_percent", product.annual_rate_percent)
     if method.is_islamic and product.annual_rate_percent != ZERO:
@@ -284,7 +322,8 @@ def validate_terms(terms: LoanTerms) -> tuple[TermsError, ...]:
         or grace.arrears_days
         or grace.interest_style is not InterestGraceStyle.SPREAD
     ):
-        _check_grace(add, grace, method, count)
+        # A custom schedule states its own interest-only rows: the grace does not apply to it.
+        _check_grace(add, grace, method, count if terms.custom is None else 0)
     if product.fees:
         _check_fees(add, product)
     savings = product.savings
@@ -322,7 +361,55 @@ def validate_terms(terms: LoanTerms) -> tuple[TermsError, ...]:
         add(TermsError("rebate", "out_of_range", "must be between 0 and 100 percent"))
     if product.arrears_tolerance < ZERO:
         add(TermsError("arrears_tolerance", "negative", "must be zero or more"))
+    if not errors and (product.fees or savings is not None):
+        _check_disbursement(add, terms)
     return tuple(errors)
+
+
+def disbursement_deductions(terms: LoanTerms) -> tuple[Decimal, Decimal, Decimal]:
+    """(upfront fees deducted, upfront fees paid separately, savings withheld) of a loan."""
+    product = terms.product
+    amount = terms.amount
+    rnd = rounding_function(product.currency, product.round_to, product.rounding_mode)
+    deducted = separate = withheld = ZERO
+    for fee in product.fees:
+        if fee.timing is FeeTiming.UPFRONT:
+            value = rnd(amount * fee.value / HUNDRED_PERCENT) if fee.is_percent else fee.value
+            if fee.deducted_from_disbursement:
+                deducted += value
+            else:
+                separate += value
+    savings = product.savings
+    if savings is not None and savings.timing is SavingsTiming.WITHHELD_AT_DISBURSEMENT:
+        withheld = (
+            rnd(amount * savings.value / HUNDRED_PERCENT) if savings.is_percent else savings.value
+        )
+    return deducted, separate, withheld
+
+
+def _check_disbursement(add: Add, terms: LoanTerms) -> None:
+    # The client must leave with something, or the APR turns negative or has no meaning.
+    deducted, separate, withheld = disbursement_deductions(terms)
+    amount = terms.amount
+    if deducted + separate >= amount:
+        upfront = [fee for fee in terms.product.fees if fee.timing is FeeTiming.UPFRONT]
+        largest = max(upfront, key=lambda fee: fee.value)
+        add(
+            TermsError(
+                f"fees.{largest.name}",
+                "leaves_nothing",
+                f"upfront fees of {deducted + separate} leave nothing of the amount {amount}",
+            )
+        )
+    elif deducted + separate + withheld >= amount:
+        add(
+            TermsError(
+                "savings",
+                "leaves_nothing",
+                f"savings of {withheld} withheld with upfront fees of {deducted + separate}"
+                f" leave the client nothing of the amount {amount}",
+            )
+        )
 
 
 Add = Callable[[TermsError], None]
@@ -393,6 +480,62 @@ def _check_grace(add: Add, grace: Grace, method: Method, count: int) -> None:
             )
 
 
+def _check_custom(add: Add, terms: LoanTerms, known_currency: bool) -> None:
+    product = terms.product
+    rows = terms.custom or ()
+    if not product.custom_schedule:
+        add(TermsError("custom", "not_allowed", "the product does not allow a custom schedule"))
+    if len(rows) != terms.installments:
+        add(
+            TermsError(
+                "installments",
+                "not_the_custom_rows",
+                f"must be the number of custom rows ({len(rows)})",
+            )
+        )
+    if terms.first_due is not None:
+        add(TermsError("first_due", "not_allowed", "a custom schedule gives its own due dates"))
+    step = quantum(product.currency) if known_currency else None
+    charges_interest = not product.method.is_islamic
+    previous = terms.disbursed
+    total = ZERO
+    for number, row in enumerate(rows, start=1):
+        field = f"custom.{number}"
+        if row.due_date <= previous:
+            after = "the disbursement date" if number == 1 else "the previous due date"
+            add(TermsError(field, "not_in_order", f"due date must be after {after}"))
+        previous = max(previous, row.due_date)
+        principal = row.principal
+        if principal is None or principal == ZERO:
+            if not charges_interest:
+                add(
+                    TermsError(
+                        field,
+                        "interest_only_not_allowed",
+                        f"a {product.method} row must repay principal: it has no interest",
+                    )
+                )
+            continue
+        if not principal.is_finite() or principal < ZERO:
+            add(TermsError(field, "negative", "principal must be a positive amount"))
+        elif principal > MAX_AMOUNT:
+            add(TermsError(field, "too_large", f"principal must be at most {MAX_AMOUNT:,}"))
+        else:
+            if step is not None and principal != principal.quantize(step):
+                add(TermsError(field, "too_precise", f"has more decimals than {product.currency}"))
+            total += principal
+    if rows and rows[-1].interest_only:
+        add(TermsError(f"custom.{len(rows)}", "interest_only", "the last row must repay principal"))
+    if rows and total != terms.amount and terms.amount.is_finite():
+        add(
+            TermsError(
+                "custom",
+                "principal_not_the_amount",
+                f"principal sums to {total}, not the amount {terms.amount}",
+            )
+        )
+
+
 def _check_fees(add: Add, product: Product) -> None:
     for fee in product.fees:
         field = f"fees.{fee.name}"
@@ -418,6 +561,7 @@ def _check_fees(add: Add, product: Product) -> None:
 
 __all__ = [
     "CompulsorySavings",
+    "CustomInstallment",
     "EmiBasis",
     "Fee",
     "FeeTiming",
@@ -431,5 +575,7 @@ __all__ = [
     "RebatePolicy",
     "SavingsTiming",
     "TermsError",
+    "balloon",
+    "custom_terms",
     "validate_terms",
 ]

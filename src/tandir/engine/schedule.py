@@ -42,6 +42,7 @@ from tandir.engine.money import (
     uses_engine_precision,
 )
 from tandir.engine.products import (
+    NO_GRACE,
     CompulsorySavings,
     EmiBasis,
     FeeTiming,
@@ -382,21 +383,32 @@ def _build(terms: LoanTerms) -> Schedule:
     installment_rule = product.installment_rule
     round_installment = None if installment_rule is None else rounder(installment_rule)
 
-    scheduled = scheduled_dates(terms.disbursed, terms.first_due, frequency, count)
-    dates = moved_dates(scheduled, product.calendar)
+    custom = terms.custom
     annual = product.annual_rate_percent
     periods_per_year = frequency.periods_per_year
     nominal, exact = _nominal_rate(annual, periods_per_year)
-    divisor: Decimal | None
-    if product.day_count is DayCount.PERIODIC:
-        # Most rates divide exactly (24 % a year is 2 % a month); the others divide per period.
-        if exact:
-            rates, divisor = (nominal,) * count, None
-        else:
-            rates, divisor = (annual,) * count, HUNDRED * periods_per_year
+    day_count = product.day_count
+    given = None
+    if custom is None:
+        scheduled = scheduled_dates(terms.disbursed, terms.first_due, frequency, count)
+        dates = moved_dates(scheduled, product.calendar)
     else:
-        days, basis = period_days(terms.disbursed, scheduled, product.day_count)
+        # The officer's dates are the due dates; irregular periods need a day count, and 30/360
+        # keeps "2 % a month" for whole months, as the periodic rule does.
+        dates = scheduled = tuple(row.due_date for row in custom)
+        given = tuple(zero if row.principal is None else row.principal + zero for row in custom)
+        grace = NO_GRACE
+        if day_count is DayCount.PERIODIC:
+            day_count = DayCount.THIRTY_360
+    divisor: Decimal | None
+    if day_count is not DayCount.PERIODIC:
+        days, basis = period_days(terms.disbursed, scheduled, day_count)
         rates, divisor = tuple(annual * d for d in days), HUNDRED * basis
+    elif exact:
+        # Most rates divide exactly (24 % a year is 2 % a month); the others divide per period.
+        rates, divisor = (nominal,) * count, None
+    else:
+        rates, divisor = (annual,) * count, HUNDRED * periods_per_year
 
     fee_each = zero
     upfront_deducted = upfront_separate = zero
@@ -430,7 +442,7 @@ def _build(terms: LoanTerms) -> Schedule:
         rnd(share),
         share,
         round_installment,
-        None,
+        given,
         grace.principal,
         grace.interest_payment,
         grace.interest_free,
@@ -441,7 +453,7 @@ def _build(terms: LoanTerms) -> Schedule:
     )
     if rule.charges is not None:
         plan = plan._replace(charges=rule.charges(plan, product))
-    if rule.level:
+    if rule.level and custom is None:
         rows = _level_rows(plan, product, nominal, repaying, round_installment or rnd)
     else:
         rows = _amortise(plan, None)

@@ -20,6 +20,7 @@ from tandir.engine import (
     EmiBasis,
     FeeTiming,
     Frequency,
+    Grace,
     InstallmentRounding,
     InterestGraceStyle,
     LoanTerms,
@@ -140,16 +141,27 @@ def reference_schedule(terms: LoanTerms) -> Reference | None:
             else product.rounding_mode,
         )
     grace = product.grace
-    repaying = count - grace.principal
     annual = Fraction(product.annual_rate_percent) / 100
     per_year = PERIODS_PER_YEAR[product.frequency]
-    contractual = contractual_dates(terms)
-    if product.day_count is DayCount.PERIODIC:
+    day_count = product.day_count
+    given: list[Fraction] | None = None
+    if terms.custom is None:
+        contractual = contractual_dates(terms)
+        due = [moved(day, terms) for day in contractual]
+    else:
+        # The officer's dates, no grace, and 30/360 for a product without a day count.
+        contractual = due = [row.due_date for row in terms.custom]
+        given = [Fraction(row.principal or 0) for row in terms.custom]
+        grace = Grace()
+        if day_count is DayCount.PERIODIC:
+            day_count = DayCount.THIRTY_360
+    repaying = count - grace.principal
+    if day_count is DayCount.PERIODIC:
         rates = [annual / per_year] * count
     else:
         starts = [terms.disbursed, *contractual[:-1]]
         rates = [
-            annual * year_fraction(start, end, product.day_count)
+            annual * year_fraction(start, end, day_count)
             for start, end in zip(starts, contractual, strict=True)
         ]
 
@@ -188,19 +200,22 @@ def reference_schedule(terms: LoanTerms) -> Reference | None:
     fixed_charges: list[Fraction] | None = None
     if method is Method.FLAT:
         fixed_charges = shares(
-            component(amount * rates[0] * (count - grace.interest_free)),
-            component(amount * rates[0]),
-            count,
+            component(amount * sum(rates[grace.interest_free :])),
+            [component(amount * rate) for rate in rates],
             grace.interest_free,
         )
     elif method is Method.MURABAHA:
         markup = to_minor(amount * Fraction(product.markup_percent) / 100)
-        fixed_charges = shares(markup, component(markup / repaying), count, grace.principal)
+        if given is None:
+            each = [component(markup / repaying)] * count
+        else:
+            each = [component(markup * principal / amount) for principal in given]
+        fixed_charges = shares(markup, each, grace.principal)
     elif method is Method.QARD_HASAN:
         fixed_charges = [Fraction(0)] * count
 
     level: Fraction | None = None
-    if method is Method.DECLINING:
+    if method is Method.DECLINING and given is None:
         if product.emi_from is EmiBasis.DAY_COUNT:
             present = Fraction(0)
             discount = Fraction(1)
@@ -246,6 +261,8 @@ def reference_schedule(terms: LoanTerms) -> Reference | None:
             else:
                 if k < grace.principal:
                     principal = Fraction(0)
+                elif given is not None:
+                    principal = given[k]
                 elif level is not None:
                     principal = level - accrued
                 elif whole_installment is not None:
@@ -269,18 +286,7 @@ def reference_schedule(terms: LoanTerms) -> Reference | None:
                     charge = accrued
             balance -= principal
             total = principal + charge + fee_each + savings_each
-            rows.append(
-                (
-                    k + 1,
-                    moved(contractual[k], terms),
-                    principal,
-                    charge,
-                    fee_each,
-                    savings_each,
-                    total,
-                    balance,
-                )
-            )
+            rows.append((k + 1, due[k], principal, charge, fee_each, savings_each, total, balance))
         return rows
 
     rows = rows_for(level)
@@ -303,11 +309,11 @@ def reference_schedule(terms: LoanTerms) -> Reference | None:
     )
 
 
-def shares(total: Fraction, each: Fraction, count: int, skip: int) -> list[Fraction]:
+def shares(total: Fraction, each: list[Fraction], skip: int) -> list[Fraction]:
     """`each` per period after the first `skip`, never beyond `total`; the last gets the rest."""
     column = [Fraction(0)] * skip
-    for _ in range(skip, count - 1):
-        column.append(min(each, total - sum(column)))
+    for share in each[skip:-1]:
+        column.append(min(share, total - sum(column)))
     column.append(total - sum(column))
     return column
 

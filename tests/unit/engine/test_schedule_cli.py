@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -269,3 +270,89 @@ def test_missing_required_arguments_are_named(capsys: pytest.CaptureFixture[str]
 def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--help"]) == 0
     assert "--amount" in capsys.readouterr().out
+
+
+SEASONAL = [
+    "--amount", "1000", "--currency", "USD", "--method", "declining", "--rate", "24",
+    "--disbursed", "2026-03-15",
+]  # fmt: skip
+
+
+def custom_file(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "harvests.csv"
+    path.write_text(text)
+    return str(path)
+
+
+def test_custom_schedule_from_a_csv_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The seasonal loan of test_custom_schedule: 60.00 twice, then 24.00 on the last 400.00.
+    path = custom_file(tmp_path, HARVESTS_CSV)
+    document = run_json([*SEASONAL, "--custom", path], capsys)
+    assert document["custom_schedule"] is True
+    assert [
+        (row["due_date"], row["principal"], row["charge"]) for row in document["installments"]
+    ] == [
+        ("2026-06-15", "0.00", "60.00"),
+        ("2026-09-15", "600.00", "60.00"),
+        ("2026-12-15", "400.00", "24.00"),
+    ]
+    assert (document["apr_percent"], document["eir_percent"]) == ("23.38", "26.06")
+    assert main([*SEASONAL, "--custom", path]) == 0
+    assert "3 custom installments" in capsys.readouterr().out
+
+
+HARVESTS_CSV = """due_date,principal
+2026-06-15,interest-only
+2026-09-15,600
+2026-12-15,400
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            HARVESTS_CSV.replace("400", "300"),
+            "argument --custom: principal sums to 900, not the amount 1000",
+        ),
+        (HARVESTS_CSV.replace("2026-09-15", "2026-13-15"), "line 3: not a date"),
+        (
+            HARVESTS_CSV.replace("600", "six hundred"),
+            "line 3: principal must be an amount or interest-only",
+        ),
+        (
+            HARVESTS_CSV.replace("2026-12-15", "2026-05-15"),
+            "line 4: due date must be after the previous",
+        ),
+        (HARVESTS_CSV.replace("400", "400.001"), "line 4: has more decimals"),
+        ("date,amount\n2026-06-15,1000\n", "the first line"),
+        ("due_date,principal\n", "has no installments"),
+    ],
+)
+def test_bad_custom_files_exit_2_naming_the_line(
+    text: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*SEASONAL, "--custom", custom_file(tmp_path, text)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert message in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [["--term", "3"], ["--first-due", "2026-04-15"], ["--grace-principal", "1"], ["--emi-adjust"]],
+)
+def test_options_a_custom_file_replaces_are_refused_with_it(
+    extra: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*SEASONAL, "--custom", custom_file(tmp_path, HARVESTS_CSV), *extra]) == 2
+    assert f"argument {extra[0]}: not with --custom" in capsys.readouterr().err
+
+
+def test_a_missing_custom_file_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*SEASONAL, "--custom", "/nonexistent/harvests.csv"]) == 2
+    err = capsys.readouterr().err
+    assert "argument --custom: cannot read" in err and len(err.strip().splitlines()) == 1
