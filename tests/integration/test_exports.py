@@ -155,7 +155,7 @@ def varied_people(world: World) -> list[Beneficiary]:
             education="higher",
             economic_activity="own_business",
             heard_via="referral",
-            heard_via_detail="=cousin said +1",
+            heard_via_detail="=cousin said +1\r\nthen\tleft",
             projects=[],
             household_members=1,
             household_dependants=0,

@@ -200,7 +200,8 @@ def test_a_shared_strings_bomb_is_refused_from_the_zip_directory_before_parsing(
     def never(*args: object, **kwargs: object) -> None:
         raise AssertionError("the workbook was parsed")
 
-    monkeypatch.setattr(imports, "load_workbook", never)
+    monkeypatch.setattr(imports, "_repacked", never)
+    monkeypatch.setattr(imports, "_open_workbook", never)
     error = only_error(import_beneficiaries(world.intake_a, path))
     assert "TANDIR_IMPORT_MAX_UNCOMPRESSED_BYTES" in error
     assert "its largest part, xl/sharedStrings.xml, is 2.0 MB" in error
@@ -333,6 +334,39 @@ def test_a_cell_of_too_many_xml_elements_is_refused(world: World, tmp_path: Path
         import_beneficiaries(world.intake_a, write_xlsx(tmp_path / "p.xlsx", workbook_parts(rows)))
     )
     assert error == "line 2: A cell is made of more than 1000 XML elements."
+
+
+def test_a_shared_string_of_too_many_xml_elements_is_refused(world: World, tmp_path: Path) -> None:
+    runs = "<r><t>a</t></r>" * (imports.MAX_XML_ELEMENTS_PER_CELL // 2 + 1)
+    parts = workbook_parts(
+        row_xml(1, COLUMNS) + '<row r="2"><c r="A2" t="s"><v>0</v></c></row>',
+        shared_strings=f'<sst xmlns="{NS}"><si>{runs}</si></sst>'.encode(),
+    )
+    error = only_error(import_beneficiaries(world.intake_a, write_xlsx(tmp_path / "p.xlsx", parts)))
+    assert error == "A text of the workbook is made of more than 1000 XML elements."
+
+
+def test_shared_strings_read_as_their_runs_without_phonetic_guides(
+    world: World, tmp_path: Path
+) -> None:
+    line = [good_line(1)[c] for c in COLUMNS]
+    cells = "".join(cell(i + 2, 2, v) for i, v in enumerate(line[1:]) if v)
+    parts = workbook_parts(
+        row_xml(1, COLUMNS) + f'<row r="2"><c r="A2" t="s"><v>0</v></c>{cells}</row>',
+        shared_strings=(
+            f'<sst xmlns="{NS}"><si><r><t>Ana</t></r><r><rPr><b/></rPr><t>hit</t></r>'
+            "<rPh><t>アナヒト</t></rPh></si></sst>"
+        ).encode(),
+    )
+    assert import_beneficiaries(world.intake_a, write_xlsx(tmp_path / "p.xlsx", parts)).created == 1
+    assert Beneficiary.objects.get().first_name == "Anahit"
+
+
+def test_characters_escaped_by_the_workbook_are_read_back(world: World, tmp_path: Path) -> None:
+    lines = [good_line(1) | {"heard_via_detail": "stand_x000D_\n_x005F_x0041_ board"}]
+    path = write_xlsx(tmp_path / "p.xlsx", workbook_parts(sheet_rows(lines)))
+    assert import_beneficiaries(world.intake_a, path).created == 1
+    assert Beneficiary.objects.get().heard_via_detail == "stand\r\n_x0041_ board"
 
 
 def test_a_row_numbered_a_billion_is_one_line_not_a_billion(world: World, tmp_path: Path) -> None:

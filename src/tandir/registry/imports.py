@@ -22,6 +22,7 @@ import codecs
 import csv
 import datetime
 import io
+import re
 import shutil
 import zipfile
 import zlib
@@ -36,7 +37,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
+from openpyxl.reader.excel import ExcelReader
 from openpyxl.worksheet._reader import (
     CELL_TAG,
     DATA_TAG,
@@ -44,6 +45,7 @@ from openpyxl.worksheet._reader import (
     ROW_TAG,
     WorkSheetParser,
 )
+from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS
 from openpyxl.xml.functions import iterparse
 
 from tandir.core.errors import TandirError
@@ -332,10 +334,10 @@ def _xlsx_table(data: bytes) -> Table:
     _check_parts(parts)
     repacked = _repacked(data)
     try:
-        book = load_workbook(
-            io.BytesIO(repacked), read_only=True, data_only=False, keep_links=False
-        )
+        book = _open_workbook(repacked)
         sheets = book.worksheets
+    except BadFile:
+        raise
     except Exception as error:  # openpyxl raises anything from KeyError to ParseError
         raise _unreadable(error) from error
     if not sheets:
@@ -445,6 +447,65 @@ def _repacked(data: bytes) -> bytes:
     return out.getvalue()
 
 
+class _WorkbookReader(ExcelReader):
+    """openpyxl's reader, with the shared strings read by `_shared_strings`."""
+
+    def read_strings(self) -> None:
+        part = self.package.find(SHARED_STRINGS)
+        self.shared_strings = []
+        if part is not None:
+            with self.archive.open(part.PartName[1:]) as source:
+                self.shared_strings = _shared_strings(source)
+
+
+def _open_workbook(data: bytes) -> Any:
+    reader = _WorkbookReader(io.BytesIO(data), read_only=True, data_only=False, keep_links=False)
+    reader.read()
+    return reader.wb
+
+
+def _shared_strings(source: Any) -> list[str]:
+    """The workbook's shared strings, each the text of its runs (phonetic guides left out).
+
+    openpyxl's own reader builds an object per string (about 15 µs each: a minute for the
+    50 MB of short strings the default limit allows) and keeps every emptied element; this
+    drops each element once read, and bounds the elements of one string as of one cell.
+    """
+    strings: list[str] = []
+    stack: list[Any] = []
+    parts = 0
+    for event, element in iterparse(source, events=("start", "end")):
+        if event == "start":
+            stack.append(element)
+            if len(stack) == 2:
+                parts = 0
+            elif len(stack) > 2:
+                parts += 1
+                if parts > MAX_XML_ELEMENTS_PER_CELL:
+                    raise BadFile(
+                        _("A text of the workbook is made of more than %(limit)s XML elements.")
+                        % {"limit": MAX_XML_ELEMENTS_PER_CELL}
+                    )
+            continue
+        stack.pop()
+        if len(stack) == 1:
+            if element.tag == _STRING_ITEM:
+                runs = (r.findtext(_TEXT) or "" for r in element.iterfind(_RUN))
+                strings.append((element.findtext(_TEXT) or "") + "".join(runs))
+            stack[0].remove(element)  # read: drop it, so the tree never grows
+    return strings
+
+
+_STRING_ITEM, _RUN, _TEXT = (f"{{{SHEET_MAIN_NS}}}{tag}" for tag in ("si", "r", "t"))
+# OOXML writes characters XML cannot hold as _xHHHH_ (a carriage return is _x000D_) and a
+# literal "_x" as _x005F_x.
+_OOXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _unescaped(text: str) -> str:
+    return _OOXML_ESCAPE.sub(lambda m: chr(int(m[1], 16)), text) if "_x" in text else text
+
+
 Cell = dict[str, Any]  # openpyxl's parsed cell: row, column, value, data_type, style_id
 
 
@@ -530,6 +591,8 @@ class _Sheet:
                 special[index] = _("an error value (%(value)s) of the spreadsheet") % {
                     "value": value
                 }
+            elif isinstance(value, str):
+                texts[index] = _unescaped(value).strip()
             elif value is not None:
                 texts[index] = _cell_text(value)
         return texts, special
