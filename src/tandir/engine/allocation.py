@@ -1,10 +1,15 @@
 """Allocation: how a repayment is split over installments and components.
 
-A strategy is data: an ordered list of rules (which installments, which components, and whether
-to clear each installment before the next or each component across installments first), plus
-what to do with an excess. Every allocation records its split per installment and component, so a
-back-dated payment is posted by reversing the later ones and replaying them in date order; the
-result is the same state as if the payments had come in order.
+The product names its strategy (`tandir.engine.strategies`): ordered rules plus what to do with
+an excess. Every allocation records its split per installment and component, so a back-dated
+payment is posted by reversing the later allocations and replaying them in date order; the result
+is the same state as if the payments had come in order, and the posting says exactly which
+allocations were reversed and which applied, for the ledger.
+
+Credit held for the client (an excess held as credit) is applied automatically to each amount as
+it falls due: a `PaymentHistory` applies it at every due date up to its latest payment, and up to
+any later date `apply_credit` is asked for (the daily close of business). Each application is an
+allocation of its own, whose payment comes from the held credit, not from the client.
 """
 
 from __future__ import annotations
@@ -16,101 +21,23 @@ from decimal import ROUND_DOWN, Decimal, localcontext
 from enum import StrEnum
 
 from tandir.engine.money import ENGINE_CONTEXT, ZERO, quantum
+from tandir.engine.products import Product
 from tandir.engine.schedule import Schedule
-
-
-class Component(StrEnum):
-    """What part of an installment money goes to; values are `InstallmentDue` field names."""
-
-    PENALTY = "penalty"
-    FEES = "fees"
-    CHARGE = "charge"
-    PRINCIPAL = "principal"
-    SAVINGS = "savings"
-
-
-ALL_COMPONENTS = (
-    Component.PENALTY,
-    Component.FEES,
-    Component.CHARGE,
-    Component.PRINCIPAL,
-    Component.SAVINGS,
+from tandir.engine.strategies import (
+    ALL_COMPONENTS,
+    OVERDUE_CHARGES_THEN_PRINCIPAL,
+    PENALTIES_FEES_CHARGE_PRINCIPAL,
+    PRINCIPAL_FIRST,
+    STRATEGIES,
+    Component,
+    Excess,
+    Order,
+    Rule,
+    Scope,
+    Strategy,
+    UnknownStrategy,
+    strategy_named,
 )
-
-
-class Scope(StrEnum):
-    """Which installments a rule reaches, relative to the payment date."""
-
-    DUE = "due"  # due on or before the payment date
-    DUE_AND_NEXT = "due-and-next"  # those, plus the next installment not yet due
-    ALL = "all"
-
-
-class Order(StrEnum):
-    HORIZONTAL = "installment-by-installment"  # clear each installment before the next
-    VERTICAL = "component-by-component"  # one component across installments, then the next
-
-
-class Excess(StrEnum):
-    """What happens to money left after the rules."""
-
-    NEXT_INSTALLMENT = "next-installment"
-    REDUCE_TERM = "reduce-term"  # principal of the last installments first
-    REDUCE_INSTALLMENT = "reduce-installment"  # principal spread over the future installments
-    HOLD_AS_CREDIT = "hold-as-credit"
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    scope: Scope
-    components: tuple[Component, ...]
-    order: Order = Order.HORIZONTAL
-
-
-@dataclass(frozen=True, slots=True)
-class Strategy:
-    name: str
-    rules: tuple[Rule, ...]
-    excess: Excess = Excess.NEXT_INSTALLMENT
-
-
-PENALTIES_FEES_CHARGE_PRINCIPAL = Strategy(
-    "penalties-fees-charge-principal",
-    (Rule(Scope.DUE, ALL_COMPONENTS, Order.HORIZONTAL),),
-)
-# RBI: penalties, fees and charge of every overdue installment and the current one first, then
-# principal oldest first; an early payment counts as paying the next installment on time.
-OVERDUE_CHARGES_THEN_PRINCIPAL = Strategy(
-    "overdue-charges-then-principal",
-    (
-        Rule(
-            Scope.DUE_AND_NEXT,
-            (Component.PENALTY, Component.FEES, Component.CHARGE),
-            Order.VERTICAL,
-        ),
-        Rule(Scope.DUE_AND_NEXT, (Component.PRINCIPAL, Component.SAVINGS), Order.VERTICAL),
-    ),
-)
-PRINCIPAL_FIRST = Strategy(
-    "principal-first",
-    (
-        Rule(
-            Scope.DUE,
-            (
-                Component.PRINCIPAL,
-                Component.CHARGE,
-                Component.PENALTY,
-                Component.FEES,
-                Component.SAVINGS,
-            ),
-            Order.VERTICAL,
-        ),
-    ),
-)
-STRATEGIES: dict[str, Strategy] = {
-    s.name: s
-    for s in (PENALTIES_FEES_CHARGE_PRINCIPAL, OVERDUE_CHARGES_THEN_PRINCIPAL, PRINCIPAL_FIRST)
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,14 +64,33 @@ class InstallmentDue:
 
 @dataclass(frozen=True, slots=True)
 class RepaymentState:
-    """Unpaid amounts of every installment, and any credit held for the client."""
+    """Unpaid amounts of every installment, the credit held for the client, and the product.
+
+    The product's allocation strategy, arrears grace days and arrears tolerance apply to it.
+    """
 
     installments: tuple[InstallmentDue, ...]
     credit: Decimal
-    currency: str
+    product: Product
+
+    @property
+    def currency(self) -> str:
+        return self.product.currency
+
+    @property
+    def strategy(self) -> Strategy:
+        return self.product.strategy
 
     def installment(self, number: int) -> InstallmentDue:
         return self.installments[number - 1]
+
+
+class Source(StrEnum):
+    """Where the money of an allocation comes from."""
+
+    CLIENT = "client"
+    # Credit held for the client, applied when an amount falls due.
+    HELD_CREDIT = "held-credit"
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +100,7 @@ class Payment:
     reference: str
     paid_on: date
     amount: Decimal
+    source: Source = Source.CLIENT
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +112,11 @@ class AllocationLine:
 
 @dataclass(frozen=True, slots=True)
 class Allocation:
-    """How one payment was split; lines plus credit always sum to the payment."""
+    """How one payment was split; lines plus credit always sum to the payment.
+
+    `credit` is what the payment added to the credit held for the client. An application of
+    held credit (`payment.source` HELD_CREDIT) takes `payment.amount` out of it and adds none.
+    """
 
     payment: Payment
     lines: tuple[AllocationLine, ...]
@@ -179,15 +130,10 @@ class Allocation:
         return split
 
 
-class UnknownStrategy(ValueError):
-    code = "unknown_strategy"
+class DuplicatePayment(ValueError):
+    """A payment whose reference the history already holds: replaying it posts nothing twice."""
 
-
-def strategy_named(name: str) -> Strategy:
-    try:
-        return STRATEGIES[name]
-    except KeyError:
-        raise UnknownStrategy(f"unknown allocation strategy {name!r}") from None
+    code = "duplicate_payment"
 
 
 def initial_state(schedule: Schedule) -> RepaymentState:
@@ -201,7 +147,7 @@ def initial_state(schedule: Schedule) -> RepaymentState:
             for row in schedule.installments
         ),
         zero,
-        schedule.currency,
+        schedule.product,
     )
 
 
@@ -253,8 +199,8 @@ def _scope_indexes(work: _Work, scope: Scope, paid_on: date) -> list[int]:
     return due
 
 
-def _apply_rule(work: _Work, rule: Rule, paid_on: date) -> None:
-    indexes = _scope_indexes(work, rule.scope, paid_on)
+def _apply_rule(work: _Work, rule: Rule, paid_on: date, scope: Scope | None = None) -> None:
+    indexes = _scope_indexes(work, scope or rule.scope, paid_on)
     if rule.order is Order.HORIZONTAL:
         for i in indexes:
             for component in rule.components:
@@ -299,12 +245,13 @@ def _spread_over_principal(work: _Work, indexes: list[int], step: Decimal) -> No
             work.lines.append(AllocationLine(work.numbers[i], principal, paid))
 
 
-def allocate(
-    state: RepaymentState, payment: Payment, strategy: Strategy
-) -> tuple[RepaymentState, Allocation]:
-    """Split a payment by the strategy; returns the new state and the split."""
+def allocate(state: RepaymentState, payment: Payment) -> tuple[RepaymentState, Allocation]:
+    """Split a client's payment by the product's strategy; returns the new state and the split."""
     if payment.amount <= ZERO:
         raise ValueError("a payment must be a positive amount")
+    if payment.source is not Source.CLIENT:
+        raise ValueError("held credit is applied by the payment history, not allocated")
+    strategy = state.strategy
     with localcontext(ENGINE_CONTEXT):
         work = _Work(state, payment.amount)
         for rule in strategy.rules:
@@ -313,8 +260,29 @@ def allocate(
             _apply_excess(work, strategy.excess, payment.paid_on, quantum(state.currency))
         credit = work.left
         rows = _rows(state, work.unpaid)
-        new_state = RepaymentState(rows, state.credit + credit, state.currency)
+        new_state = RepaymentState(rows, state.credit + credit, state.product)
         return new_state, Allocation(payment, tuple(_merge(work.lines)), credit)
+
+
+def _apply_held_credit(state: RepaymentState, on: date) -> tuple[RepaymentState, Allocation | None]:
+    """Held credit applied to what is due on or before a date, by the strategy's rules.
+
+    Credit pays only what has fallen due: every rule reaches due installments only, and what is
+    left stays held for the next due date.
+    """
+    if state.credit <= ZERO:
+        return state, None
+    with localcontext(ENGINE_CONTEXT):
+        work = _Work(state, state.credit)
+        for rule in state.strategy.rules:
+            _apply_rule(work, rule, on, Scope.DUE)
+        applied = state.credit - work.left
+        if applied <= ZERO:
+            return state, None
+        payment = Payment(f"{Source.HELD_CREDIT}:{on.isoformat()}", on, applied, Source.HELD_CREDIT)
+        zero = ZERO.quantize(quantum(state.currency))
+        new_state = RepaymentState(_rows(state, work.unpaid), work.left, state.product)
+        return new_state, Allocation(payment, tuple(_merge(work.lines)), zero)
 
 
 def _merge(lines: Iterable[AllocationLine]) -> list[AllocationLine]:
@@ -329,11 +297,14 @@ def _merge(lines: Iterable[AllocationLine]) -> list[AllocationLine]:
 
 
 def reverse(state: RepaymentState, allocation: Allocation) -> RepaymentState:
-    """Undo an allocation: its amounts become unpaid again and its credit is withdrawn."""
+    """Undo an allocation: its amounts become unpaid again and the held credit is restored."""
     unpaid = [{c: row.amount(c) for c in ALL_COMPONENTS} for row in state.installments]
     for line in allocation.lines:
         unpaid[line.number - 1][line.component] += line.amount
-    return RepaymentState(_rows(state, unpaid), state.credit - allocation.credit, state.currency)
+    credit = state.credit - allocation.credit
+    if allocation.payment.source is Source.HELD_CREDIT:
+        credit += allocation.payment.amount
+    return RepaymentState(_rows(state, unpaid), credit, state.product)
 
 
 def _rows(
@@ -355,64 +326,187 @@ def _rows(
 
 @dataclass(frozen=True, slots=True)
 class PaymentHistory:
-    """A loan's repayment state with the allocations that produced it, in date order."""
+    """A loan's repayment state with the allocations that produced it, in date order.
+
+    Allocations are the client's payments and the applications of held credit, interleaved:
+    on each date credit is applied first (it was there before the day began), then the
+    payments of that date in the order they were posted. `credit_through` is the last date up
+    to which held credit has been applied to the amounts falling due.
+    """
 
     initial: RepaymentState
-    strategy: Strategy
     allocations: tuple[Allocation, ...]
     state: RepaymentState
+    credit_through: date | None = None
+
+    @property
+    def strategy(self) -> Strategy:
+        return self.initial.strategy
 
     @property
     def payments(self) -> tuple[Payment, ...]:
-        return tuple(a.payment for a in self.allocations)
+        """The client's payments, in the order they were applied."""
+        return tuple(a.payment for a in self.allocations if a.payment.source is Source.CLIENT)
 
 
-def start_history(state: RepaymentState, strategy: Strategy) -> PaymentHistory:
-    return PaymentHistory(state, strategy, (), state)
+@dataclass(frozen=True, slots=True)
+class Posting:
+    """What posting (or reversing) a payment changed, for the ledger.
+
+    `reversed` lists the allocations to reverse, latest first; `applied` the new ones, in order.
+    An allocation that replays exactly as it was appears in neither.
+    """
+
+    history: PaymentHistory
+    reversed: tuple[Allocation, ...]
+    applied: tuple[Allocation, ...]
+
+
+def start_history(state: RepaymentState) -> PaymentHistory:
+    return PaymentHistory(state, (), state)
 
 
 def replay(
-    state: RepaymentState, payments: Sequence[Payment], strategy: Strategy
+    state: RepaymentState, payments: Sequence[Payment], through: date | None = None
 ) -> PaymentHistory:
-    """Apply payments in date order (same-date payments in the order given) from a state."""
-    history = start_history(state, strategy)
+    """Apply payments in date order (same-date payments in the order given) from a state.
+
+    Held credit is applied at every due date up to the last payment, or up to `through`.
+    """
+    history = start_history(state)
     for payment in sorted(payments, key=lambda p: p.paid_on):
         history = _append(history, payment)
+    if through is not None:
+        history = _advance(history, through)
     return history
 
 
+def _advance(history: PaymentHistory, until: date) -> PaymentHistory:
+    """Apply held credit at every due date after `credit_through` up to `until`."""
+    done = history.credit_through
+    if done is not None and done >= until:
+        return history
+    state = history.state
+    allocations = list(history.allocations)
+    due_dates = sorted(
+        {
+            row.due_date
+            for row in state.installments
+            if row.due_date <= until and (done is None or row.due_date > done)
+        }
+    )
+    for day in due_dates:
+        state, allocation = _apply_held_credit(state, day)
+        if allocation is not None:
+            allocations.append(allocation)
+    return PaymentHistory(history.initial, tuple(allocations), state, until)
+
+
 def _append(history: PaymentHistory, payment: Payment) -> PaymentHistory:
-    state, allocation = allocate(history.state, payment, history.strategy)
+    history = _advance(history, payment.paid_on)
+    state, allocation = allocate(history.state, payment)
     return replace(history, allocations=(*history.allocations, allocation), state=state)
 
 
-def post_payment(history: PaymentHistory, payment: Payment) -> PaymentHistory:
-    """Record a payment; a back-dated one reverses the later payments and replays them after it."""
-    later = [a for a in history.allocations if a.payment.paid_on > payment.paid_on]
-    if not later:
-        return _append(history, payment)
+def _rewound(history: PaymentHistory, keep: int, through: date) -> PaymentHistory:
+    """The history with only its first `keep` allocations, credit applied up to `through`."""
     state = history.state
-    for allocation in reversed(later):
+    for allocation in reversed(history.allocations[keep:]):
         state = reverse(state, allocation)
-    kept = history.allocations[: len(history.allocations) - len(later)]
-    rewound = replace(history, allocations=kept, state=state)
-    rewound = _append(rewound, payment)
-    for allocation in later:
-        rewound = _append(rewound, allocation.payment)
-    return rewound
+    done = history.credit_through
+    return PaymentHistory(
+        history.initial,
+        history.allocations[:keep],
+        state,
+        through if done is not None and done > through else done,
+    )
 
 
-def reverse_payment(history: PaymentHistory, reference: str) -> PaymentHistory:
-    """Remove a payment (e.g. a bounced cheque) and replay every payment after it."""
+def _posting(before: PaymentHistory, keep: int, after: PaymentHistory) -> Posting:
+    reversed_ = list(reversed(before.allocations[keep:]))
+    applied = list(after.allocations[keep:])
+    # An allocation replayed exactly as it was needs no ledger entry either way.
+    for allocation in list(applied):
+        if allocation in reversed_:
+            reversed_.remove(allocation)
+            applied.remove(allocation)
+    return Posting(after, tuple(reversed_), tuple(applied))
+
+
+def post_payment(history: PaymentHistory, payment: Payment) -> Posting:
+    """Record a payment; a back-dated one reverses the later allocations and replays them."""
+    if any(p.reference == payment.reference for p in history.payments):
+        raise DuplicatePayment(f"payment {payment.reference!r} is already posted")
+    keep = len(history.allocations)
+    while keep and history.allocations[keep - 1].payment.paid_on > payment.paid_on:
+        keep -= 1
+    rewound = _rewound(history, keep, payment.paid_on)
+    replayed = _append(rewound, payment)
+    for allocation in history.allocations[keep:]:
+        if allocation.payment.source is Source.CLIENT:
+            replayed = _append(replayed, allocation.payment)
+    if history.credit_through is not None:
+        replayed = _advance(replayed, history.credit_through)
+    return _posting(history, keep, replayed)
+
+
+def reverse_payment(history: PaymentHistory, reference: str) -> Posting:
+    """Remove a payment (e.g. a bounced cheque) and replay every allocation after it."""
     index = next(
-        (i for i, a in enumerate(history.allocations) if a.payment.reference == reference), None
+        (
+            i
+            for i, a in enumerate(history.allocations)
+            if a.payment.reference == reference and a.payment.source is Source.CLIENT
+        ),
+        None,
     )
     if index is None:
         raise KeyError(f"no payment with reference {reference!r}")
-    state = history.state
-    for allocation in reversed(history.allocations[index:]):
-        state = reverse(state, allocation)
-    rewound = replace(history, allocations=history.allocations[:index], state=state)
+    removed = history.allocations[index].payment
+    replayed = _rewound(history, index, removed.paid_on)
     for allocation in history.allocations[index + 1 :]:
-        rewound = _append(rewound, allocation.payment)
-    return rewound
+        if allocation.payment.source is Source.CLIENT:
+            replayed = _append(replayed, allocation.payment)
+    if history.credit_through is not None:
+        replayed = _advance(replayed, history.credit_through)
+    return _posting(history, index, replayed)
+
+
+def apply_credit(history: PaymentHistory, as_of: date) -> Posting:
+    """Apply held credit to every amount that has fallen due up to a date (close of business)."""
+    keep = len(history.allocations)
+    return _posting(history, keep, _advance(history, as_of))
+
+
+__all__ = [
+    "OVERDUE_CHARGES_THEN_PRINCIPAL",
+    "PENALTIES_FEES_CHARGE_PRINCIPAL",
+    "PRINCIPAL_FIRST",
+    "STRATEGIES",
+    "Allocation",
+    "AllocationLine",
+    "Component",
+    "DuplicatePayment",
+    "Excess",
+    "InstallmentDue",
+    "Order",
+    "Payment",
+    "PaymentHistory",
+    "Posting",
+    "RepaymentState",
+    "Rule",
+    "Scope",
+    "Source",
+    "Strategy",
+    "UnknownStrategy",
+    "allocate",
+    "apply_credit",
+    "charge_penalty",
+    "initial_state",
+    "post_payment",
+    "replay",
+    "reverse",
+    "reverse_payment",
+    "start_history",
+    "strategy_named",
+]

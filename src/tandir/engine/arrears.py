@@ -1,9 +1,11 @@
 """Arrears: days past due and the ageing bucket of a loan as of a date.
 
-Days past due count from the due date of the oldest installment not fully paid. Grace days delay
-the count: with 3 grace days, the fourth day after the due date is day 1 past due. Installments
-whose unpaid amount is at most the tolerance count as paid. A partial payment never resets the
-count.
+Days past due count from the due date of the oldest installment not fully paid. The product's
+grace days delay the count: with 3 grace days, the fourth day after the due date is day 1 past
+due. Installments whose unpaid amount is at most the product's tolerance count as paid. Credit
+held for the client counts as applied, oldest installment first, whether or not the payment
+history has applied it yet: a client with 300.00 of credit is not past due on 103.33. A partial
+payment never resets the count.
 """
 
 from __future__ import annotations
@@ -36,15 +38,19 @@ _BUCKET_LIMITS = (
 )
 
 
-def days_past_due(
-    state: RepaymentState, as_of: date, grace_days: int = 0, tolerance: Decimal = ZERO
-) -> int:
+def days_past_due(state: RepaymentState, as_of: date) -> int:
     """Days past due of the oldest installment not fully paid, as of a date."""
+    product = state.product
+    tolerance = product.arrears_tolerance
+    credit = state.credit
     for row in state.installments:
         if row.due_date >= as_of:
             return 0
-        if row.unpaid > tolerance:
-            return max((as_of - row.due_date).days - grace_days, 0)
+        unpaid = row.unpaid
+        covered = credit if credit < unpaid else unpaid
+        credit -= covered
+        if unpaid - covered > tolerance:
+            return max((as_of - row.due_date).days - product.grace.arrears_days, 0)
     return 0
 
 
@@ -59,5 +65,6 @@ def ageing_bucket(days: int) -> AgeingBucket:
 
 
 def overdue_amount(state: RepaymentState, as_of: date) -> Decimal:
-    """Unpaid amount of the installments due before the date."""
-    return sum((row.unpaid for row in state.installments if row.due_date < as_of), ZERO)
+    """Unpaid amount of the installments due before the date, less the credit held."""
+    overdue = sum((row.unpaid for row in state.installments if row.due_date < as_of), ZERO)
+    return max(overdue - state.credit, ZERO)

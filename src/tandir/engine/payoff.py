@@ -1,5 +1,7 @@
 """Payoff: what a client owes to close a loan early, as of a date.
 
+Credit held for the client goes towards the payoff; what is left of it is refunded.
+
 Declining-balance loans owe charge only up to the payoff date: the charge of installments already
 due plus the current period's charge pro rata to the days elapsed. Flat and Murabaha loans owe
 all unpaid charge less the product's rebate, a stated share of the charge not yet earned (earned
@@ -31,10 +33,19 @@ class PayoffQuote:
     penalties: Decimal
     # Charge forgiven: unearned charge of a declining loan, or the rebate of a flat/Murabaha one.
     rebate: Decimal
+    # Credit held for the client that goes towards the payoff, and what is left of it to refund.
+    credit: Decimal
+    refund: Decimal
+
+    @property
+    def owed(self) -> Decimal:
+        """What closes the loan before the held credit."""
+        return self.principal + self.charge + self.fees + self.penalties
 
     @property
     def total(self) -> Decimal:
-        return self.principal + self.charge + self.fees + self.penalties
+        """What the client still has to pay to close the loan."""
+        return self.owed - self.credit
 
 
 def earned_charge(schedule: Schedule, as_of: date) -> Decimal:
@@ -80,6 +91,15 @@ def payoff_quote(schedule: Schedule, state: RepaymentState, as_of: date) -> Payo
             charge = unpaid_charge - rebate
         # Zero with the currency's decimals, so that every amount of the quote prints alike.
         zero = ZERO.quantize(quantum(schedule.currency))
+        owed = principal + charge + fees + penalties
+        credit = min(state.credit, owed)
         return PayoffQuote(
-            as_of, principal + zero, charge + zero, fees + zero, penalties + zero, rebate + zero
+            as_of,
+            principal + zero,
+            charge + zero,
+            fees + zero,
+            penalties + zero,
+            rebate + zero,
+            credit + zero,
+            state.credit - credit + zero,
         )

@@ -23,6 +23,7 @@ from tandir.engine.money import (
     quantum,
     rounding_function,
 )
+from tandir.engine.strategies import STRATEGIES, Excess, Strategy
 
 HUNDRED_PERCENT = Decimal(100)
 # Rates, markups and amounts beyond these are typing mistakes, and they would overflow the
@@ -174,7 +175,11 @@ class Product:
     rounding_mode: RoundingMode = RoundingMode.HALF_UP
     calendar: HolidayCalendar = NO_HOLIDAYS
     rebate: RebatePolicy = NO_REBATE
+    # The allocation strategy by name (`STRATEGIES`), and what to do with money left after its
+    # rules when it should differ from the strategy's own (e.g. hold as credit).
     allocation: str = "penalties-fees-charge-principal"
+    excess: Excess | None = None
+    # Unpaid amounts up to this are ignored in arrears (Fineract's arrears tolerance).
     arrears_tolerance: Decimal = ZERO
     round_installment_to: Decimal | None = None
     installment_rounding: InstallmentRounding = InstallmentRounding.NEAREST
@@ -186,6 +191,14 @@ class Product:
     @property
     def rounding(self) -> RoundingRule:
         return RoundingRule(self.currency, self.round_to, self.rounding_mode)
+
+    @property
+    def strategy(self) -> Strategy:
+        """The allocation strategy; `validate_terms` reports an unknown name."""
+        strategy = STRATEGIES[self.allocation]
+        if self.excess is None or self.excess is strategy.excess:
+            return strategy
+        return Strategy(strategy.name, strategy.rules, self.excess)
 
     @property
     def installment_rule(self) -> RoundingRule | None:
@@ -361,6 +374,15 @@ def validate_terms(terms: LoanTerms) -> tuple[TermsError, ...]:
         add(TermsError("rebate", "out_of_range", "must be between 0 and 100 percent"))
     if product.arrears_tolerance < ZERO:
         add(TermsError("arrears_tolerance", "negative", "must be zero or more"))
+    if product.allocation not in STRATEGIES:
+        known = ", ".join(sorted(STRATEGIES))
+        add(
+            TermsError(
+                "allocation",
+                "unknown_strategy",
+                f"unknown allocation strategy {product.allocation!r} (known: {known})",
+            )
+        )
     if not errors and (product.fees or savings is not None):
         _check_disbursement(add, terms)
     return tuple(errors)

@@ -40,10 +40,20 @@ HARVESTS = (
 )
 
 
-def product(method: Method, **settings: object) -> Product:
+def product(
+    method: Method,
+    day_count: DayCount = DayCount.PERIODIC,
+    markup_percent: Decimal = Decimal(0),
+    custom_schedule: bool = True,
+) -> Product:
     rate = Decimal(0) if method.is_islamic else Decimal(24)
-    return replace(
-        Product(method, "USD", annual_rate_percent=rate, custom_schedule=True), **settings
+    return Product(
+        method,
+        "USD",
+        annual_rate_percent=rate,
+        markup_percent=markup_percent,
+        day_count=day_count,
+        custom_schedule=custom_schedule,
     )
 
 
@@ -142,8 +152,11 @@ def test_custom_apr_and_eir_come_from_xirr_of_the_dated_cash_flows() -> None:
     # (92 days), −660 on 15 Sep (184), −424 on 15 Dec (275).
     start = schedule.disbursed
     present = sum(
-        flow * (1 + disclosure.eir) ** (-Decimal((day - start).days) / 365)
-        for day, flow in dated_cash_flows(schedule)
+        (
+            flow * (1 + disclosure.eir) ** (-Decimal((day - start).days) / 365)
+            for day, flow in dated_cash_flows(schedule)
+        ),
+        Decimal(0),
     )
     assert abs(present) < Decimal("0.000001")
     # APR is that rate compounded monthly (the product's frequency): 12 × ((1 + EIR)^(1/12) − 1).

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from tandir.engine import (
-    PENALTIES_FEES_CHARGE_PRINCIPAL,
+    Excess,
     LoanTerms,
     Method,
     Payment,
@@ -26,11 +26,7 @@ AS_OF = date(2026, 3, 1)
 def quote_after_first_installment(product: Product) -> tuple[Decimal, Decimal, Decimal]:
     schedule = build_schedule(LoanTerms(product, Decimal(1000), 12, DISBURSED))
     first = schedule.installments[0]
-    state, _ = allocate(
-        initial_state(schedule),
-        Payment("1", first.due_date, first.total),
-        PENALTIES_FEES_CHARGE_PRINCIPAL,
-    )
+    state, _ = allocate(initial_state(schedule), Payment("1", first.due_date, first.total))
     quote = payoff_quote(schedule, state, AS_OF)
     return quote.principal, quote.charge, quote.rebate
 
@@ -80,5 +76,22 @@ def test_qard_hasan_payoff_is_the_unpaid_principal() -> None:
     assert quote_after_first_installment(product) == (
         Decimal("916.67"),
         Decimal("0.00"),
+        Decimal("0.00"),
+    )
+
+
+def test_held_credit_goes_towards_the_payoff_and_the_rest_is_refunded() -> None:
+    # Flat loan, 300.00 paid on 1 February and held as credit. On 1 March the payoff owes
+    # 1,000.00 principal and 240.00 interest (no rebate): 1,240.00, of which 300.00 is held.
+    product = Product(
+        Method.FLAT, "USD", annual_rate_percent=Decimal(24), excess=Excess.HOLD_AS_CREDIT
+    )
+    schedule = build_schedule(LoanTerms(product, Decimal(1000), 12, DISBURSED))
+    state, _ = allocate(initial_state(schedule), Payment("1", date(2026, 2, 1), Decimal(300)))
+    quote = payoff_quote(schedule, state, AS_OF)
+    assert (quote.owed, quote.credit, quote.total, quote.refund) == (
+        Decimal("1240.00"),
+        Decimal("300.00"),
+        Decimal("940.00"),
         Decimal("0.00"),
     )

@@ -11,37 +11,20 @@ from itertools import pairwise
 
 import pytest
 from hypothesis import assume, given
-from hypothesis import strategies as st
 
 from tandir.engine import (
-    STRATEGIES,
     DayCount,
     EmiBasis,
-    Excess,
     Frequency,
     InvalidTerms,
     LoanTerms,
     Method,
-    RepaymentState,
-    Strategy,
-    allocate,
     build_schedule,
     disclose,
-    initial_state,
-    post_payment,
-    replay,
-    reverse,
     round_amount,
-    start_history,
 )
 from tests.unit.engine.reference import reference_schedule
-from tests.unit.engine.strategies import PROPERTY, loans, payments
-
-allocation_strategies = st.builds(
-    lambda strategy, excess: replace(strategy, excess=excess),
-    st.sampled_from(list(STRATEGIES.values())),
-    st.sampled_from(Excess),
-)
+from tests.unit.engine.strategies import PROPERTY, loans
 
 
 def periodic(terms: LoanTerms) -> LoanTerms:
@@ -154,43 +137,6 @@ def test_murabaha_total_equals_cost_times_one_plus_markup(terms: LoanTerms) -> N
     markup = terms.product.markup_percent / 100
     sale_price = terms.amount + round_amount(terms.amount * markup, terms.product.rounding.minor())
     assert totals.principal + totals.charge == sale_price
-
-
-@st.composite
-def loans_with_payments(draw: st.DrawFn) -> tuple[RepaymentState, list, Strategy]:  # type: ignore[type-arg]
-    terms = draw(loans(fees=draw(st.booleans())))
-    schedule = build_schedule(terms)
-    state = initial_state(schedule)
-    received = draw(payments(terms.product.currency, terms.disbursed))
-    return state, received, draw(allocation_strategies)
-
-
-@PROPERTY
-@given(loans_with_payments())
-def test_every_allocation_splits_exactly_the_payment(case: tuple) -> None:  # type: ignore[type-arg]
-    state, received, strategy = case
-    for payment in received:
-        new_state, allocation = allocate(state, payment, strategy)
-        assert sum(line.amount for line in allocation.lines) + allocation.credit == payment.amount
-        assert all(line.amount > 0 for line in allocation.lines)
-        assert all(
-            min(row.principal, row.charge, row.fees, row.savings, row.penalty) >= 0
-            for row in new_state.installments
-        )
-        assert reverse(new_state, allocation) == state
-        state = new_state
-
-
-@PROPERTY
-@given(loans_with_payments())
-def test_posting_payments_out_of_order_equals_replaying_them_in_date_order(case: tuple) -> None:  # type: ignore[type-arg]
-    state, received, strategy = case
-    history = start_history(state, strategy)
-    for payment in received:  # in arrival order, which is not date order
-        history = post_payment(history, payment)
-    in_order = replay(state, received, strategy)
-    assert history.state == in_order.state
-    assert history.allocations == in_order.allocations
 
 
 @PROPERTY
