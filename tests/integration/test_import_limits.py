@@ -336,16 +336,6 @@ def test_a_cell_of_too_many_xml_elements_is_refused(world: World, tmp_path: Path
     assert error == "line 2: A cell is made of more than 1000 XML elements."
 
 
-def test_a_shared_string_of_too_many_xml_elements_is_refused(world: World, tmp_path: Path) -> None:
-    runs = "<r><t>a</t></r>" * (imports.MAX_XML_ELEMENTS_PER_CELL // 2 + 1)
-    parts = workbook_parts(
-        row_xml(1, COLUMNS) + '<row r="2"><c r="A2" t="s"><v>0</v></c></row>',
-        shared_strings=f'<sst xmlns="{NS}"><si>{runs}</si></sst>'.encode(),
-    )
-    error = only_error(import_beneficiaries(world.intake_a, write_xlsx(tmp_path / "p.xlsx", parts)))
-    assert error == "A text of the workbook is made of more than 1000 XML elements."
-
-
 def test_shared_strings_read_as_their_runs_without_phonetic_guides(
     world: World, tmp_path: Path
 ) -> None:
@@ -473,18 +463,30 @@ def test_a_sheet_of_broken_xml_cannot_be_read(world: World, tmp_path: Path) -> N
     assert error.startswith("The workbook cannot be read (ParseError)")
 
 
-def test_an_entity_expansion_bomb_cannot_be_read(world: World, tmp_path: Path) -> None:
-    entities = '<!ENTITY a0 "AAAAAAAAAA">' + "".join(
-        f'<!ENTITY a{n} "{f"&a{n - 1};" * 10}">' for n in range(1, 10)
-    )
+ENTITIES = '<!ENTITY a0 "AAAAAAAAAA">' + "".join(
+    f'<!ENTITY a{n} "{f"&a{n - 1};" * 10}">' for n in range(1, 10)
+)  # &a9; is 10 ** 10 letters: "billion laughs"
+
+
+def test_an_entity_expansion_bomb_in_the_shared_strings_cannot_be_read(
+    world: World, tmp_path: Path
+) -> None:
     strings = (
-        f'<?xml version="1.0"?><!DOCTYPE sst [{entities}]>'
+        f'<?xml version="1.0"?><!DOCTYPE sst [{ENTITIES}]>'
         f'<sst xmlns="{NS}"><si><t>&a9;</t></si></sst>'
     )
     parts = workbook_parts(
         row_xml(1, COLUMNS) + '<row r="2"><c r="A2" t="s"><v>0</v></c></row>',
         shared_strings=strings.encode(),
     )
+    error = only_error(import_beneficiaries(world.intake_a, write_xlsx(tmp_path / "p.xlsx", parts)))
+    assert error.startswith("The workbook cannot be read (ExpatError)")
+
+
+def test_an_entity_expansion_bomb_in_the_sheet_cannot_be_read(world: World, tmp_path: Path) -> None:
+    parts = workbook_parts(row_xml(1, COLUMNS) + row_xml(2, ["&a9;"]).replace("&amp;", "&"))
+    sheet = parts["xl/worksheets/sheet1.xml"]
+    parts["xl/worksheets/sheet1.xml"] = f"<!DOCTYPE worksheet [{ENTITIES}]>".encode() + sheet
     error = only_error(import_beneficiaries(world.intake_a, write_xlsx(tmp_path / "p.xlsx", parts)))
     assert error.startswith("The workbook cannot be read (ParseError)")
 
