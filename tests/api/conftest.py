@@ -92,8 +92,12 @@ class ApiClient:
         return self.request("PATCH", path, body, **kwargs)
 
 
+# `client_for(user)`, as tests annotate the fixture.
+ClientFor = Callable[[Any], ApiClient]
+
+
 @pytest.fixture
-def client_for(world: Any, openapi: dict[str, Any]) -> Callable[[Any], ApiClient]:
+def client_for(world: Any, openapi: dict[str, Any]) -> ClientFor:
     """`client_for(user)`: an API client holding a fresh token of `user` (None: no token)."""
 
     def make(user: Any) -> ApiClient:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from tandir.api.messages import validation_message
 from tandir.core.errors import TandirError
 
 logger = logging.getLogger("django.request")
@@ -52,7 +53,7 @@ def _field_path(location: tuple[Any, ...] | list[Any]) -> str:
     if parts and parts[0] in _LOCATIONS:
         where = parts.pop(0)
         # A body is read into one named parameter; its name says nothing to the client.
-        if where == "body" and len(parts) > 1:
+        if where == "body" and parts:
             parts.pop(0)
     return ".".join(str(p) for p in parts) or "__all__"
 
@@ -60,8 +61,7 @@ def _field_path(location: tuple[Any, ...] | list[Any]) -> str:
 def _ninja_validation_fields(errors: list[dict[str, Any]]) -> dict[str, list[str]]:
     fields: dict[str, list[str]] = {}
     for error in errors:
-        message = str(error.get("msg", "Invalid value."))
-        message = message.removeprefix("Value error, ")
+        message = validation_message(error)
         fields.setdefault(_field_path(error.get("loc", ())), []).append(message)
     return fields
 
@@ -104,7 +104,9 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         code = _HTTP_CODES.get(exc.status_code, "error")
-        return respond(request, exc.status_code, error_body(code, str(exc)))
+        # django-ninja's only 400 is a body it cannot read, worded in English.
+        message = _("The body is not a JSON object.") if exc.status_code == 400 else str(exc)
+        return respond(request, exc.status_code, error_body(code, message))
 
     @api.exception_handler(Exception)
     def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:

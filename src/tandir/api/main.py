@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from django.http import HttpRequest
 from django.urls import path, re_path
 from ninja import NinjaAPI, Swagger
+from ninja.parser import Parser
 
 from tandir.api.auth import TokenAuth
 from tandir.api.errors import install_error_handlers, not_found_view
@@ -17,6 +20,17 @@ Tandir's JSON API. Authenticate with `Authorization: Bearer <token>` (make one w
 else answers 404. Errors are `{"error": {"code": ..., "message": ...}}` with stable codes.
 Money is a decimal string with a currency, never a float.
 """
+
+
+class JsonObjectParser(Parser):
+    """A request body is one JSON object: `null`, a list, a number or a string is malformed
+    (django-ninja would otherwise read it as an empty object, and a change of nothing)."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        body = json.loads(request.body)
+        if not isinstance(body, dict):
+            raise ValueError("the body is not a JSON object")
+        return body
 
 
 class TandirAPI(NinjaAPI):
@@ -46,6 +60,7 @@ api = TandirAPI(
     # call an outside service.
     docs=Swagger(settings={"validatorUrl": None}),
     auth=TokenAuth(),
+    parser=JsonObjectParser(),
 )
 install_error_handlers(api)
 api.add_router("/beneficiaries", beneficiaries_router)

@@ -8,30 +8,47 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from typing import Any
+from typing import Annotated, Any
 
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Field, Header, Query, Router, Schema, Status
+from pydantic import AfterValidator, WithJsonSchema
 
 from tandir.api.errors import Invalid, form_errors
 from tandir.api.idempotency import Answer, answer_once
+from tandir.api.messages import pattern
+from tandir.api.models import IdempotencyKey
 from tandir.api.schemas import (
+    BIGGEST_INTEGER,
+    NO_NUL,
+    SLUG,
     EconomicActivityCode,
     EducationCode,
     ErrorOut,
     HeardViaCode,
-    MoneyIn,
+    Input,
+    IsoDate,
     MoneyOut,
     Ref,
     SexCode,
     StatusCode,
+    form_choices,
+    form_decimal_pattern,
+    id_bounds,
+    integer_bounds,
+    max_length_of,
+    omittable,
+    one_of,
+    text_bounds,
 )
 from tandir.core.errors import NotAllowed
+from tandir.core.models import TargetGroup
 from tandir.orgs.access import scope
-from tandir.orgs.models import Branch, Project
+from tandir.orgs.models import Branch, District, Locality, Project
 from tandir.orgs.roles import Right, has_right
 from tandir.registry.actions import register_beneficiary, update_beneficiary
 from tandir.registry.forms import BeneficiaryForm
@@ -95,32 +112,82 @@ class BeneficiaryPage(Schema):
     items: list[BeneficiaryOut]
 
 
+DistrictId = Annotated[int, id_bounds(District)]
+SLUG_OR_NOTHING = pattern(
+    r"^[-a-zA-Z0-9_]*$", gettext_lazy("Enter a code of letters, digits, hyphens or underscores.")
+)
+
+
 class BeneficiaryFilters(Schema):
-    q: str = Field("", description="Name in any script (Latin, Cyrillic, Armenian), phone or ID.")
-    project: str = Field("", description="Project code.")
-    district: int | None = Field(None, description="District id.")
-    target_group: str = Field("", description="Target group code.")
-    status: StatusCode | None = None
-    sex: SexCode | None = None
+    q: str = Field(
+        "",
+        max_length=max_length_of(Beneficiary, "name_latin"),
+        pattern=NO_NUL,
+        description="Name in any script (Latin, Cyrillic, Armenian), phone or ID.",
+    )
+    project: str = Field(
+        "", max_length=max_length_of(Project, "code"), pattern=NO_NUL, description="Project code."
+    )
+    district: DistrictId = omittable(description="District id.")
+    target_group: str = Field(
+        "",
+        max_length=max_length_of(TargetGroup, "code"),
+        pattern=SLUG_OR_NOTHING,
+        description="Target group code.",
+    )
+    status: StatusCode = omittable()
+    sex: SexCode = omittable()
     limit: int = Field(settings.TANDIR_PAGE_SIZE, ge=1, le=MAX_LIMIT)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=BIGGEST_INTEGER)
 
 
-class HouseholdIn(Schema):
-    members_count: int
-    dependants: int = 0
+# What a request may carry, as the registry's form checks it.
+_FORM = BeneficiaryForm.base_fields
+FirstName = Annotated[str, text_bounds(_FORM["first_name"])]
+Patronymic = Annotated[str, text_bounds(_FORM["patronymic"])]
+LastName = Annotated[str, text_bounds(_FORM["last_name"])]
+Phone = Annotated[str, text_bounds(_FORM["phone"])]
+NationalId = Annotated[str, text_bounds(_FORM["national_id"])]
+HeardViaDetail = Annotated[str, text_bounds(_FORM["heard_via_detail"])]
+BranchId = Annotated[int, id_bounds(Branch)]
+LocalityId = Annotated[int, id_bounds(Locality)]
+TargetGroupCode = Annotated[str, Field(max_length=max_length_of(TargetGroup, "code"), pattern=SLUG)]
+ProjectCode = Annotated[
+    str, Field(min_length=1, max_length=max_length_of(Project, "code"), pattern=NO_NUL)
+]
+MembersCount = Annotated[int, integer_bounds(_FORM["household_members"])]
+Dependants = Annotated[int, integer_bounds(_FORM["household_dependants"])]
+_CURRENCIES = form_choices(_FORM["household_income_currency"])
+Currency = Annotated[
+    str,
+    AfterValidator(one_of(_CURRENCIES)),
+    WithJsonSchema({"type": "string", "enum": _CURRENCIES, "description": "ISO 4217 code."}),
+]
+
+
+class IncomeIn(Input):
+    amount: str = Field(
+        pattern=form_decimal_pattern(_FORM["household_income"]),
+        description="Decimal string, never a number: `120000` or `120000.50`.",
+    )
+    currency: Currency
+
+
+class HouseholdIn(Input):
+    members_count: MembersCount
+    dependants: Dependants = Field(0, description="Fewer than the members.")
     head_sex: SexCode
-    monthly_income: MoneyIn | None = None
+    monthly_income: IncomeIn | None = None
 
 
-class HouseholdPatch(Schema):
-    members_count: int | None = None
-    dependants: int | None = None
-    head_sex: SexCode | None = None
-    monthly_income: MoneyIn | None = None
+class HouseholdPatch(Input):
+    members_count: MembersCount = omittable()
+    dependants: Dependants = omittable(description="Fewer than the members.")
+    head_sex: SexCode = omittable()
+    monthly_income: IncomeIn | None = Field(None, description="null removes the income.")
 
 
-class ConsentIn(Schema):
+class ConsentIn(Input):
     programme_use: bool = Field(description="Required: must be true to register.")
     follow_up_surveys: bool = False
     network_sharing: bool = False
@@ -130,52 +197,58 @@ CONFIRM_DESCRIPTION = (
     "Set true after checking the `candidate_ids` of a `possible_duplicate` answer: "
     "the person is not one of them."
 )
+DATE_OF_BIRTH = "`YYYY-MM-DD`, within the programme's ages."
 
 
-class BeneficiaryIn(Schema):
-    first_name: str
-    patronymic: str = ""
-    last_name: str
+class BeneficiaryIn(Input):
+    first_name: FirstName
+    patronymic: Patronymic = ""
+    last_name: LastName
     sex: SexCode
-    date_of_birth: datetime.date
-    phone: str = ""
-    national_id: str | None = Field(None, description="Optional: refugees may have none.")
-    branch: int | None = Field(
+    date_of_birth: IsoDate = Field(description=DATE_OF_BIRTH)
+    phone: Phone = ""
+    national_id: NationalId | None = Field(None, description="Optional: refugees may have none.")
+    branch: BranchId | None = Field(
         None, description="Branch id; may be left out by staff of one branch."
     )
-    district: int
-    locality: int | None = None
-    target_groups: list[str] = Field([], description="Target group codes.")
-    projects: list[str] = Field([], description="Codes of projects to enrol the person in.")
+    district: DistrictId
+    locality: LocalityId | None = None
+    target_groups: list[TargetGroupCode] = Field(
+        [], description="Target group codes; not `youth`, which follows from the age."
+    )
+    projects: list[ProjectCode] = Field([], description="Codes of projects to enrol the person in.")
     education: EducationCode = "secondary"
     economic_activity: EconomicActivityCode = "none"
     heard_via: HeardViaCode = "other"
-    heard_via_detail: str = ""
+    heard_via_detail: HeardViaDetail = ""
     household: HouseholdIn
     consent: ConsentIn
     confirm_possible_duplicate: bool = Field(False, description=CONFIRM_DESCRIPTION)
 
 
-class BeneficiaryPatch(Schema):
-    """Only the fields sent change. `projects` adds enrolments; existing ones stay."""
+class BeneficiaryPatch(Input):
+    """Only the fields sent change. `projects` adds enrolments; existing ones stay. null clears
+    a field that may be empty (patronymic, phone, national ID, details, income)."""
 
-    first_name: str | None = None
-    patronymic: str | None = None
-    last_name: str | None = None
-    sex: SexCode | None = None
-    date_of_birth: datetime.date | None = None
-    phone: str | None = None
-    national_id: str | None = None
-    branch: int | None = None
-    district: int | None = None
-    locality: int | None = None
-    target_groups: list[str] | None = None
-    projects: list[str] | None = None
-    education: EducationCode | None = None
-    economic_activity: EconomicActivityCode | None = None
-    heard_via: HeardViaCode | None = None
-    heard_via_detail: str | None = None
-    household: HouseholdPatch | None = None
+    first_name: FirstName = omittable()
+    patronymic: Patronymic | None = None
+    last_name: LastName = omittable()
+    sex: SexCode = omittable()
+    date_of_birth: IsoDate = omittable(description=DATE_OF_BIRTH)
+    phone: Phone | None = None
+    national_id: NationalId | None = None
+    branch: BranchId = omittable()
+    district: DistrictId = omittable()
+    locality: LocalityId | None = Field(None, description="Cannot be removed yet, only changed.")
+    target_groups: list[TargetGroupCode] = omittable(
+        description="Replaces the groups you can see; protected ones you cannot see stay."
+    )
+    projects: list[ProjectCode] = omittable(description="Adds enrolments; existing ones stay.")
+    education: EducationCode = omittable()
+    economic_activity: EconomicActivityCode = omittable()
+    heard_via: HeardViaCode = omittable()
+    heard_via_detail: HeardViaDetail | None = None
+    household: HouseholdPatch = omittable(description="Merged field by field.")
     confirm_possible_duplicate: bool = Field(False, description=CONFIRM_DESCRIPTION)
 
 
@@ -417,7 +490,8 @@ def create_beneficiary(
     idempotency_key: str | None = Header(
         None,
         alias="Idempotency-Key",
-        max_length=255,
+        min_length=1,
+        max_length=max_length_of(IdempotencyKey, "key"),
         description="Optional. A retry with the same key and body returns the first answer.",
     ),
 ) -> Status[dict[str, Any]]:
