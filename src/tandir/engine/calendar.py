@@ -72,7 +72,10 @@ class HolidayCalendar:
         return day.weekday() not in self.weekend and day not in self.holidays
 
     def next_working_day(self, day: date) -> date:
-        """The day itself if it is a working day, else the first working day after it."""
+        """The day itself if it is a working day, else the first working day after it.
+
+        Raises OverflowError when no working day is left before the end of the calendar.
+        """
         if len(self.weekend) >= 7:
             raise ValueError("a calendar whose every weekday is a rest day has no working day")
         while not self.is_working_day(day):
@@ -119,6 +122,22 @@ def scheduled_dates(
     if first_due is None:
         return tuple(add_periods(disbursed, frequency, k) for k in range(1, count + 1))
     return tuple(add_periods(first_due, frequency, k) for k in range(count))
+
+
+def fits_calendar(
+    disbursed: date, first_due: date | None, frequency: Frequency, count: int
+) -> bool:
+    """Whether the last of `count` due dates falls within the calendar (up to 9999-12-31).
+
+    Computed from the anchor without building the dates, so that a term of a billion weeks is
+    answered at once.
+    """
+    anchor, periods = (disbursed, count) if first_due is None else (first_due, count - 1)
+    days = _DAYS_PER_PERIOD.get(frequency)
+    if days is not None:
+        return anchor.toordinal() + days * periods <= date.max.toordinal()
+    months = anchor.month - 1 + _MONTHS_PER_PERIOD[frequency] * periods
+    return anchor.year + months // 12 <= date.max.year
 
 
 def moved_dates(dates: tuple[date, ...], calendar: HolidayCalendar) -> tuple[date, ...]:

@@ -14,7 +14,14 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from tandir.engine.calendar import NO_HOLIDAYS, DayCount, Frequency, HolidayCalendar
+from tandir.engine.calendar import (
+    NO_HOLIDAYS,
+    DayCount,
+    Frequency,
+    HolidayCalendar,
+    fits_calendar,
+    scheduled_dates,
+)
 from tandir.engine.money import (
     MINOR_UNITS,
     ZERO,
@@ -306,6 +313,14 @@ def validate_terms(terms: LoanTerms) -> tuple[TermsError, ...]:
         add(TermsError("first_due", "before_disbursement", "must be after the disbursement date"))
     if terms.custom is not None:
         _check_custom(add, terms, known_currency)
+    elif count > 0 and not _due_dates_fit(terms):
+        add(
+            TermsError(
+                "installments",
+                "beyond_calendar",
+                f"the last due date would fall after {date.max.isoformat()}",
+            )
+        )
 
     _check_percent(add, "annual_rate_percent", product.annual_rate_percent)
     if method.is_islamic and product.annual_rate_percent != ZERO:
@@ -386,6 +401,22 @@ def validate_terms(terms: LoanTerms) -> tuple[TermsError, ...]:
     if not errors and (product.fees or savings is not None):
         _check_disbursement(add, terms)
     return tuple(errors)
+
+
+def _due_dates_fit(terms: LoanTerms) -> bool:
+    product = terms.product
+    if not fits_calendar(terms.disbursed, terms.first_due, product.frequency, terms.installments):
+        return False
+    calendar = product.calendar
+    if not calendar.holidays and not calendar.weekend:
+        return True
+    # The last date may still be moved past the end of the calendar by a holiday.
+    last = scheduled_dates(terms.disbursed, terms.first_due, product.frequency, terms.installments)
+    try:
+        calendar.next_working_day(last[-1])
+    except (OverflowError, ValueError):
+        return False
+    return True
 
 
 def disbursement_deductions(terms: LoanTerms) -> tuple[Decimal, Decimal, Decimal]:

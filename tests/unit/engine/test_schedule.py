@@ -12,7 +12,9 @@ from tandir.engine import (
     DayCount,
     Fee,
     FeeTiming,
+    Frequency,
     Grace,
+    HolidayCalendar,
     InvalidTerms,
     LoanTerms,
     Method,
@@ -194,3 +196,52 @@ def test_a_product_problem_is_caught_even_when_the_loan_itself_is_fine() -> None
 def test_grace_must_leave_an_installment_to_repay() -> None:
     with pytest.raises(InvalidTerms, match=r"grace\.principal"):
         build_schedule(LoanTerms(declining(principal=6), Decimal(1000), 6, DISBURSED))
+
+
+@pytest.mark.parametrize(
+    ("frequency", "count", "disbursed"),
+    [
+        (Frequency.MONTHLY, 100_000, DISBURSED),
+        (Frequency.WEEKLY, 10**9, DISBURSED),
+        (Frequency.MONTHLY, 1, date(9999, 12, 31)),
+        (Frequency.QUARTERLY, 4, date(9999, 3, 1)),
+    ],
+)
+def test_a_term_that_leaves_the_calendar_is_a_terms_error(
+    frequency: Frequency, count: int, disbursed: date
+) -> None:
+    product = Product(Method.FLAT, "USD", frequency=frequency, annual_rate_percent=Decimal(24))
+    errors = validate_terms(LoanTerms(product, Decimal(1000), count, disbursed))
+    assert [(e.field, e.code) for e in errors] == [("installments", "beyond_calendar")]
+
+
+def test_a_holiday_that_would_move_the_last_date_past_the_calendar_is_a_terms_error() -> None:
+    calendar = HolidayCalendar(frozenset({date(9999, 12, 31)}))
+    product = Product(Method.FLAT, "USD", annual_rate_percent=Decimal(24), calendar=calendar)
+    terms = LoanTerms(product, Decimal(1000), 1, date(9999, 11, 30), date(9999, 12, 31))
+    with pytest.raises(InvalidTerms, match="installments"):
+        build_schedule(terms)
+
+
+@pytest.mark.parametrize(
+    ("fees", "savings", "field"),
+    [
+        ((Fee("upfront", Decimal(100), is_percent=True),), None, "fees.upfront"),
+        ((Fee("upfront", Decimal(1000)),), None, "fees.upfront"),
+        (
+            (Fee("upfront", Decimal(600), deducted_from_disbursement=False),),
+            CompulsorySavings(Decimal(40)),
+            "savings",
+        ),
+        ((), CompulsorySavings(Decimal(100)), "savings"),
+    ],
+)
+def test_fees_or_savings_that_leave_the_client_nothing_are_refused(
+    fees: tuple[Fee, ...], savings: CompulsorySavings | None, field: str
+) -> None:
+    product = Product(
+        Method.FLAT, "USD", annual_rate_percent=Decimal(24), fees=fees, savings=savings
+    )
+    with pytest.raises(InvalidTerms) as raised:
+        build_schedule(LoanTerms(product, Decimal(1000), 12, DISBURSED))
+    assert [error.field for error in raised.value.errors] == [field]

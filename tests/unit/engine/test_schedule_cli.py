@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import re
 from decimal import Decimal
@@ -9,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tandir.schedule_cli import main
 
@@ -356,3 +360,84 @@ def test_a_missing_custom_file_is_one_line(capsys: pytest.CaptureFixture[str]) -
     assert main([*SEASONAL, "--custom", "/nonexistent/harvests.csv"]) == 2
     err = capsys.readouterr().err
     assert "argument --custom: cannot read" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_term_that_leaves_the_calendar_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = list(FLAT)
+    argv[argv.index("--term") + 1] = "100000"
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "tandir schedule: error: argument --term: the last due date would fall after 9999-12-31\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (["--upfront-fee", "100%"], "argument --upfront-fee: must be less than 100% of the amount"),
+        (["--upfront-fee", "1000"], "argument --upfront-fee: upfront fees of 1000 leave nothing"),
+        (["--savings", "100%"], "argument --savings: must be less than 100% of the amount"),
+        (
+            ["--upfront-fee", "40%", "--savings", "60%"],
+            "argument --savings: savings of 600.00 withheld with upfront fees of 400.00 leave",
+        ),
+    ],
+)
+def test_fees_or_savings_that_leave_the_client_nothing_are_refused(
+    change: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*FLAT, *change]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert message in captured.err
+
+
+WILD_NUMBERS = st.sampled_from(
+    ["0", "-1", "1e30", "1e-30", "NaN", "Infinity", "0.001", "99.999", "12345678901234567890123"]
+)
+WILD_WHOLES = st.sampled_from(["0", "-5", "1", "7", "100000", "1000000000", "10" * 10, "x"])
+WILD_DATES = st.sampled_from(["0001-01-01", "9999-12-31", "9999-12-01", "2026-02-29", "2026-13-01"])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "--amount",
+                "--rate",
+                "--term",
+                "--disbursed",
+                "--first-due",
+                "--upfront-fee",
+                "--savings",
+                "--round-to",
+                "--round-installment-to",
+                "--grace-principal",
+                "--grace-interest",
+                "--frequency",
+                "--method",
+                "--markup",
+            ]
+        ),
+        st.one_of(
+            WILD_NUMBERS, WILD_WHOLES, WILD_DATES, st.sampled_from(["weekly", "flat", "50%"])
+        ),
+        max_size=4,
+    )
+)
+def test_no_argument_ever_ends_in_a_traceback(changes: dict[str, str]) -> None:
+    argv = list(FLAT)
+    for option, value in changes.items():
+        if option in argv:
+            argv[argv.index(option) + 1] = value
+        else:
+            argv += [option, value]
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main(argv)
+    assert status in (0, 2)
+    if status == 2:
+        assert out.getvalue() == ""
+        assert len(err.getvalue().strip().splitlines()) == 1
