@@ -1,5 +1,5 @@
 """The edges a fuzzer found: numbers beyond the database, bodies that are not objects, values
-of another JSON type, and limits the OpenAPI document did not state."""
+of another JSON type, a youth's change, and limits the OpenAPI document did not state."""
 
 from __future__ import annotations
 
@@ -136,6 +136,32 @@ def test_null_is_refused_for_a_field_that_cannot_be_empty(
     )
     assert response.status_code == 422
     assert set(error(response)["fields"]) == {"first_name", "household"}
+
+
+# --- A youth's change ---------------------------------------------------------------------
+
+
+def test_a_youth_can_be_changed_and_stays_youth(world: World, client_for: ClientFor) -> None:
+    young = register(world, date_of_birth="2004-02-02")
+    response = client_for(world.intake_a).patch(
+        f"beneficiaries/{young.pk}", {"last_name": "Hakobyan"}
+    )
+    assert response.status_code == 200
+    assert response.json()["last_name"] == "Hakobyan"
+    assert response.json()["target_groups"] == ["youth"]
+    assert not young.target_groups.filter(code="youth").exists()
+
+
+def test_a_youth_keeps_ticked_groups_when_other_details_change(
+    world: World, client_for: ClientFor
+) -> None:
+    client = client_for(world.intake_a)
+    young = client.post(
+        "beneficiaries", new_person(world, date_of_birth="2004-02-02", target_groups=["refugee"])
+    ).json()
+    response = client.patch(f"beneficiaries/{young['id']}", {"household": {"dependants": 1}})
+    assert response.status_code == 200
+    assert response.json()["target_groups"] == ["refugee", "youth"]
 
 
 # --- Limits the document states -----------------------------------------------------------

@@ -327,7 +327,12 @@ def current_values(user: Any, beneficiary: Beneficiary) -> dict[str, Any]:
         "branch": beneficiary.branch_id,
         "district": beneficiary.district_id,
         "locality": beneficiary.locality_id,
-        "target_groups": [g.code for g in visible_target_groups(user, beneficiary)],
+        # Derived groups (youth) follow from other facts; the form refuses them as a choice.
+        "target_groups": [
+            g.code
+            for g in visible_target_groups(user, beneficiary)
+            if g.code not in TargetGroup.DERIVED_CODES
+        ],
         "projects": [],
         "education": beneficiary.education,
         "economic_activity": beneficiary.economic_activity,
