@@ -49,7 +49,8 @@ class ApiClient:
     def __init__(self, document: dict[str, Any], token: str | None) -> None:
         self.document = document
         self.token = token
-        self.client = Client()
+        # As a real client: no session, no CSRF token, so Django's CSRF check runs as it would.
+        self.client = Client(enforce_csrf_checks=True)
 
     def request(
         self,

@@ -1,5 +1,5 @@
-"""The edges a fuzzer found: numbers beyond the database, bodies that are not objects, values
-of another JSON type, a youth's change, and limits the OpenAPI document did not state."""
+"""The edges a fuzzer found: numbers beyond the database, bodies that are not objects, a youth's
+change, unknown paths and methods, and limits the OpenAPI document did not state."""
 
 from __future__ import annotations
 
@@ -162,6 +162,49 @@ def test_a_youth_keeps_ticked_groups_when_other_details_change(
     response = client.patch(f"beneficiaries/{young['id']}", {"household": {"dependants": 1}})
     assert response.status_code == 200
     assert response.json()["target_groups"] == ["refugee", "youth"]
+
+
+# --- Unknown paths and methods ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH", "PUT", "DELETE"])
+@pytest.mark.parametrize("path", ["nothing-here", "beneficiaries/null,null", ""])
+def test_a_write_to_an_unknown_path_answers_not_found_in_json_not_a_csrf_page(
+    world: World, client_for: ClientFor, method: str, path: str
+) -> None:
+    response = client_for(world.intake_a).request(method, path, {})
+    assert response.status_code == 404
+    assert error(response)["code"] == "not_found"
+
+
+@pytest.mark.parametrize("path", ["beneficiaries/1%0A2", "nothing%0Ahere"])
+def test_a_path_with_a_newline_answers_not_found_in_json(
+    world: World, client_for: ClientFor, path: str
+) -> None:
+    response = client_for(world.intake_a).get(path)
+    assert response.status_code == 404
+    assert error(response)["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("DELETE", "beneficiaries/{id}", "GET, PATCH"),
+        ("PUT", "beneficiaries/{id}", "GET, PATCH"),
+        ("POST", "beneficiaries/{id}", "GET, PATCH"),
+        ("PUT", "beneficiaries", "GET, POST"),
+        ("DELETE", "beneficiaries", "GET, POST"),
+    ],
+)
+def test_a_method_the_path_does_not_serve_answers_405_in_json_with_allow(
+    world: World, client_for: ClientFor, method: str, path: str, allowed: str
+) -> None:
+    person = register(world)
+    response = client_for(world.intake_a).request(method, path.format(id=person.pk), {})
+    assert response.status_code == 405
+    assert error(response)["code"] == "method_not_allowed"
+    assert response["Allow"] == allowed
+    assert Beneficiary.objects.filter(pk=person.pk).exists()
 
 
 # --- Limits the document states -----------------------------------------------------------

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from typing import Any
 
-from django.http import HttpRequest
-from django.urls import path, re_path
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.urls import URLPattern, path, re_path
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Swagger
 from ninja.parser import Parser
 
 from tandir.api.auth import TokenAuth
-from tandir.api.errors import install_error_handlers, not_found_view
+from tandir.api.errors import error_body, install_error_handlers, not_found_view
 from tandir.api.registry import router as beneficiaries_router
 
 DESCRIPTION = """\
@@ -33,16 +37,54 @@ class JsonObjectParser(Parser):
         return body
 
 
+def method_not_allowed(allowed: list[str]) -> HttpResponse:
+    response = JsonResponse(
+        error_body(
+            "method_not_allowed",
+            _("This method is not allowed here. Allowed: %(methods)s.")
+            % {"methods": ", ".join(allowed)},
+        ),
+        status=405,
+    )
+    response["Allow"] = ", ".join(allowed)
+    return response
+
+
+def _answers_405_in_json(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """django-ninja answers a method no operation serves in plain text; say it in the API's
+    error shape, with the `Allow` header kept."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response = view(request, *args, **kwargs)
+        if response.status_code == 405 and "Allow" in response:
+            allowed = sorted(m.strip() for m in response["Allow"].split(",") if m.strip())
+            return method_not_allowed(allowed)
+        return response
+
+    return wrapped
+
+
+# Every view of the API authenticates by token, never by session cookie, so Django's CSRF check
+# does not apply (django-ninja exempts its own views the same way); without this, a POST to an
+# unknown path answers Django's HTML CSRF page instead of a JSON 404.
+_not_found = csrf_exempt(not_found_view)
+
+
 class TandirAPI(NinjaAPI):
     @property
     def urls(self) -> tuple[list[Any], str, str]:
         patterns, app_name, namespace = super().urls
-        # Unknown paths under the API answer in the API's error shape, not an HTML page.
+        for pattern in patterns:
+            if isinstance(pattern, URLPattern):
+                pattern.callback = _answers_405_in_json(pattern.callback)
+        # Unknown paths under the API answer in the API's error shape, not an HTML page; the
+        # catch-all matches a path with a newline in it too (`.` would not).
         return (
             [
-                path("", not_found_view),
+                path("", _not_found),
                 *patterns,
-                re_path(r"^.+$", not_found_view),
+                re_path(r"^[\s\S]+$", _not_found),
             ],
             app_name,
             namespace,
