@@ -15,7 +15,7 @@ import pytest
 from django.test import Client
 
 from tandir.api.main import api
-from tandir.api.models import ApiToken, hash_token
+from tandir.api.models import ApiToken, TokenScope, hash_token
 from tests.api.openapi_check import response_errors
 
 BASE = "/api/v1"
@@ -27,9 +27,18 @@ def openapi() -> dict[str, Any]:
     return json.loads(json.dumps(api.get_openapi_schema()))
 
 
-def token_for(user: Any, name: str = "test") -> str:
+def token_for(
+    user: Any, name: str = "test", *, scope: str = TokenScope.READ_WRITE, days: int = 90
+) -> str:
+    """A new token of `user`; it may write unless made with `scope=TokenScope.READ`."""
     token = ApiToken.new_token()
-    ApiToken.objects.create(user=user, name=name, token_hash=hash_token(token))
+    ApiToken.objects.create(
+        user=user,
+        name=name,
+        token_hash=hash_token(token),
+        scope=scope,
+        expires_at=ApiToken.expiry(days),
+    )
     return token
 
 

@@ -1,4 +1,5 @@
-"""API tokens in the admin: an organisation's administrator sees and revokes its staff's tokens.
+"""API tokens in the admin: an organisation's administrator lists its staff's tokens, with each
+one's scope and expiry, and revokes them.
 
 Tokens are made with `tandir createtoken` (the token is shown once there); the admin never
 shows or creates one.
@@ -19,14 +20,57 @@ from tandir.api.models import ApiToken
 from tandir.orgs.admin import is_administrator
 
 
+class TokenStatusFilter(admin.SimpleListFilter):
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("live", _("Works")), ("expired", _("Expired")), ("revoked", _("Revoked"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        now = timezone.now()
+        if self.value() == "live":
+            return queryset.filter(revoked_at=None, expires_at__gt=now)
+        if self.value() == "expired":
+            return queryset.filter(revoked_at=None, expires_at__lte=now)
+        if self.value() == "revoked":
+            return queryset.exclude(revoked_at=None)
+        return queryset
+
+
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ["user", "name", "created_at", "last_used_at", "revoked_at"]
-    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    list_display = [
+        "user",
+        "name",
+        "scope",
+        "status",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    list_filter = [TokenStatusFilter, "scope"]
     search_fields = ["user__username", "name"]
-    fields = ("user", "name", "created_at", "last_used_at", "revoked_at")
-    readonly_fields = ("user", "name", "created_at", "last_used_at", "revoked_at")
+    fields = (
+        "user",
+        "name",
+        "scope",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    )
+    readonly_fields = fields
     actions = ["revoke"]
+
+    @admin.display(description=_("status"))
+    def status(self, token: ApiToken) -> str:
+        if token.revoked_at is not None:
+            return str(_("Revoked"))
+        if token.expires_at <= timezone.now():
+            return str(_("Expired"))
+        return str(_("Works"))
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return is_administrator(request.user)

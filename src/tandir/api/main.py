@@ -20,9 +20,10 @@ from tandir.api.registry import router as beneficiaries_router
 
 DESCRIPTION = """\
 Tandir's JSON API. Authenticate with `Authorization: Bearer <token>` (make one with
-`tandir createtoken USERNAME`). You see the records your role and branches allow; anything
-else answers 404. Errors are `{"error": {"code": ..., "message": ...}}` with stable codes.
-Money is a decimal string with a currency, never a float.
+`tandir createtoken USERNAME`; it expires, and may only read unless made with
+`--scope read_write`). You see the records your role and branches allow; anything else answers
+404. Errors are `{"error": {"code": ..., "message": ...}}` with stable codes. Money is a
+decimal string with a currency, never a float.
 """
 
 
