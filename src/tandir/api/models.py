@@ -68,7 +68,9 @@ class IdempotencyKey(models.Model):
     """The first response to a request sent with an `Idempotency-Key`, replayed on a retry.
 
     Only successful responses are kept: a refused request changed nothing, so sending it again
-    is safe and answers the same way.
+    is safe and answers the same way. A response holds a whole person's record, so it is kept
+    only for `TANDIR_IDEMPOTENCY_HOURS`: after that it is never replayed, and
+    `tandir purgeidempotency` deletes it.
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
@@ -76,7 +78,8 @@ class IdempotencyKey(models.Model):
     request_hash = models.CharField(max_length=64)
     response_status = models.PositiveSmallIntegerField()
     response_body = models.JSONField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Indexed for the purge, which deletes by age.
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         constraints = [
