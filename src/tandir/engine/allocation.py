@@ -58,8 +58,19 @@ class InstallmentDue:
         return self.principal + self.charge + self.fees + self.penalty
 
     def amount(self, component: Component) -> Decimal:
-        amount: Decimal = getattr(self, component.value)
+        # A component is a str enum whose value is the field name.
+        amount: Decimal = getattr(self, component)
         return amount
+
+    def amounts(self) -> dict[Component, Decimal]:
+        """The unpaid amount of every component."""
+        return {
+            Component.PENALTY: self.penalty,
+            Component.FEES: self.fees,
+            Component.CHARGE: self.charge,
+            Component.PRINCIPAL: self.principal,
+            Component.SAVINGS: self.savings,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +183,7 @@ class _Work:
     def __init__(self, state: RepaymentState, amount: Decimal) -> None:
         self.numbers = [row.number for row in state.installments]
         self.dates = [row.due_date for row in state.installments]
-        self.unpaid = [{c: row.amount(c) for c in ALL_COMPONENTS} for row in state.installments]
+        self.unpaid = [row.amounts() for row in state.installments]
         self.left = amount
         self.lines: list[AllocationLine] = []
 
@@ -298,7 +309,7 @@ def _merge(lines: Iterable[AllocationLine]) -> list[AllocationLine]:
 
 def reverse(state: RepaymentState, allocation: Allocation) -> RepaymentState:
     """Undo an allocation: its amounts become unpaid again and the held credit is restored."""
-    unpaid = [{c: row.amount(c) for c in ALL_COMPONENTS} for row in state.installments]
+    unpaid = [row.amounts() for row in state.installments]
     for line in allocation.lines:
         unpaid[line.number - 1][line.component] += line.amount
     credit = state.credit - allocation.credit

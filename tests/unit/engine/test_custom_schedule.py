@@ -29,7 +29,7 @@ from tandir.engine import (
     validate_terms,
 )
 from tests.unit.engine.reference import reference_schedule
-from tests.unit.engine.strategies import PROPERTY, custom_loans
+from tests.unit.engine.strategies import PROPERTY_SLOW, custom_loans
 from tests.unit.engine.tables import Row, parse_schedule, schedule_rows
 
 DISBURSED = date(2026, 3, 15)
@@ -226,7 +226,7 @@ def test_the_product_grace_does_not_apply_to_a_custom_schedule() -> None:
     assert rows(graced) == rows(product(Method.DECLINING))
 
 
-@PROPERTY
+@PROPERTY_SLOW
 @given(custom_loans())
 def test_custom_schedules_sum_exactly_and_agree_with_the_reference(terms: LoanTerms) -> None:
     schedule = build_schedule(terms)

@@ -11,11 +11,13 @@ from itertools import pairwise
 
 import pytest
 from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from tandir.engine import (
     DayCount,
     EmiBasis,
     Frequency,
+    InterestGraceStyle,
     InvalidTerms,
     LoanTerms,
     Method,
@@ -24,7 +26,7 @@ from tandir.engine import (
     round_amount,
 )
 from tests.unit.engine.reference import reference_schedule
-from tests.unit.engine.strategies import PROPERTY, loans
+from tests.unit.engine.strategies import PROPERTY, integers, loans
 
 
 def periodic(terms: LoanTerms) -> LoanTerms:
@@ -157,3 +159,41 @@ def test_the_builder_agrees_with_the_plain_reference_implementation(terms: LoanT
 
 def exact(value: object) -> object:
     return Fraction(value) if isinstance(value, Decimal) else value
+
+
+@st.composite
+def emi_graced_loans(draw: st.DrawFn) -> LoanTerms:
+    """Declining loans with an interest-payment grace in the emi style (no EMI adjustment)."""
+    terms = draw(loans(methods=(Method.DECLINING,), grace=True))
+    product = terms.product
+    assume(terms.installments >= 2)
+    grace = replace(
+        product.grace,
+        principal=0,
+        interest_payment=min(draw(integers(1, 59)), terms.installments - 1),
+        interest_style=InterestGraceStyle.EMI,
+    )
+    return replace(terms, product=replace(product, grace=grace, emi_adjust=False))
+
+
+@PROPERTY
+@given(emi_graced_loans())
+def test_with_the_emi_grace_style_every_installment_but_the_last_is_the_ungraced_emi(
+    terms: LoanTerms,
+) -> None:
+    ungraced_product = replace(
+        terms.product,
+        grace=replace(
+            terms.product.grace, interest_payment=0, interest_style=InterestGraceStyle.SPREAD
+        ),
+    )
+    first = build_schedule(replace(terms, product=ungraced_product)).installments[0]
+    # The first ungraced installment is the EMI unless its interest alone exceeds it.
+    assume(first.principal > 0)
+    emi = first.principal + first.charge
+    try:
+        schedule = build_schedule(terms)
+    except InvalidTerms:
+        return  # a grace that would repay the loan before the last installment is refused
+    assert all(row.principal + row.charge == emi for row in schedule.installments[:-1])
+    assert sum(row.principal for row in schedule.installments) == terms.amount
