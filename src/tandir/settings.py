@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "ninja",
+    "simple_history",
     "axes",
     "tandir.core",
     "tandir.orgs",
@@ -58,6 +59,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Change history: who made a change (simple-history) and through which channel (Tandir).
+    "simple_history.middleware.HistoryRequestMiddleware",
+    "tandir.core.audit.ChannelMiddleware",
     "tandir.web.middleware.SessionIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "tandir.web.middleware.ContentSecurityPolicyMiddleware",

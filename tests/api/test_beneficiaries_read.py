@@ -109,7 +109,7 @@ def test_filters_narrow_the_list(world, people, client_for):
         "Gayane Hakobyan",
         "Anahit Petrosyan",
     ]
-    change_status(world.intake_a, people["gayane"], "in_training")
+    change_status(world.manager_a, people["gayane"], "in_training")
     assert names(client.get("beneficiaries", status="in_training")) == ["Gayane Hakobyan"]
 
 

@@ -26,12 +26,13 @@ PLURAL_FORMS = {
     "tr": "nplurals=2; plural=(n != 1);",
     "ur": "nplurals=2; plural=(n != 1);",
 }
-BENEFICIARIES = {
-    "hy": "Շահառուներ",
-    "az": "Benefisiarlar",
-    "ru": "Бенефициары",
-    "tr": "Yararlanıcılar",
-    "ur": "مستفیدین",
+# One word for the people served, throughout the interface: participants.
+PARTICIPANTS = {
+    "hy": "Մասնակիցներ",
+    "az": "İştirakçılar",
+    "ru": "Участники",
+    "tr": "Katılımcılar",
+    "ur": "شرکت کنندگان",
 }
 PLACEHOLDER = re.compile(r"%\(\w+\)[-+ #0]*\d*(?:\.\d+)?[sdifr]|%[sdif]")
 
@@ -114,7 +115,7 @@ def test_beneficiary_list_renders_in_the_chosen_language(world, lang):
     page = client.get("/beneficiaries/")
     assert page.status_code == 200
     html = page.content.decode()
-    assert BENEFICIARIES[lang] in html
+    assert PARTICIPANTS[lang] in html
     assert f'lang="{lang}"' in html
     direction = "rtl" if lang == "ur" else "ltr"
     assert re.search(rf'<html[^>]*\bdir="{direction}"', html), f"{lang}: <html> is not {direction}"

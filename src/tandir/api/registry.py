@@ -47,6 +47,7 @@ from tandir.api.schemas import (
 )
 from tandir.core.errors import NotAllowed
 from tandir.core.models import TargetGroup
+from tandir.core.money import money
 from tandir.orgs.access import scope
 from tandir.orgs.models import Branch, District, Locality, Project
 from tandir.orgs.roles import Right, has_right
@@ -310,7 +311,8 @@ def validated(form: BeneficiaryForm) -> dict[str, Any]:
 def _money(amount: Any, currency: str) -> dict[str, str] | None:
     if amount is None:
         return None
-    return {"amount": format(amount, "f"), "currency": currency}
+    # The column keeps three decimals; the answer gives the currency's own (120000.00 AMD).
+    return {"amount": format(money(amount, currency).amount, "f"), "currency": currency}
 
 
 def current_values(user: Any, beneficiary: Beneficiary) -> dict[str, Any]:

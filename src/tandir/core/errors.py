@@ -27,3 +27,10 @@ class NotAllowed(TandirError):
 class Conflict(TandirError):
     code = "conflict"
     http_status = 409
+
+
+class NotFound(TandirError):
+    """The record is not there, or not in the caller's scope: the same answer for both."""
+
+    code = "not_found"
+    http_status = 404

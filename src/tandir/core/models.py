@@ -2,10 +2,54 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
+from simple_history.models import HistoricalRecords
+
+
+class HistoryChannel(models.Model):
+    """Base of every historical (change history) model: the channel the change came through."""
+
+    history_channel = models.CharField(max_length=20, default="", editable=False)
+
+    class Meta:
+        abstract = True
+
+
+def change_history(**options: object) -> HistoricalRecords:
+    """Change history of a business record: who, when, through which channel, old and new.
+
+    django-simple-history keeps a historical row per change; `HistoryChannel` adds the channel.
+    """
+    return HistoricalRecords(bases=[HistoryChannel], **options)
+
+
+class ThroughQuerySet(models.QuerySet):
+    """Rows of a many-to-many table get their organisation from the row they belong to.
+
+    Django's `.set()` and `.add()` create these rows with `bulk_create` and only the two ids;
+    the organisation is read from the model named by `organization_source` (a branch's, a
+    project's, a person's), in one query per call, so no caller can leave it out.
+    """
+
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> Any:
+        objs = list(objs)
+        missing = [obj for obj in objs if obj.organization_id is None]
+        if missing:
+            source: Any = self.model._meta.get_field(self.model.organization_source)  # type: ignore[attr-defined]
+            ids = {getattr(obj, source.attname) for obj in missing}
+            owners = dict(
+                source.related_model._default_manager.filter(pk__in=ids).values_list(
+                    "pk", "organization_id"
+                )
+            )
+            for obj in missing:
+                obj.organization_id = owners[getattr(obj, source.attname)]
+        return super().bulk_create(objs, *args, **kwargs)
 
 
 class OrganizationScoped(models.Model):

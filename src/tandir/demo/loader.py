@@ -19,6 +19,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import Count
+from django.utils.translation import gettext as _
 
 from tandir.core.models import TargetGroup
 from tandir.demo.geography import COUNTRIES
@@ -44,6 +45,7 @@ from tandir.registry.models import (
     HeardVia,
     Sex,
     Status,
+    age_on,
 )
 from tandir.registry.names import to_latin
 
@@ -749,7 +751,7 @@ class _Loader:
         locality: Locality | None,
     ) -> _Applicant:
         # Youth is not a ticked group: Tandir derives it from the date of birth.
-        age = _age_on(date_of_birth, registered_on)
+        age = age_on(date_of_birth, registered_on)
         education, activity = self._education_and_activity(age)
         surveys = self.rng.random() < 0.7
         sharing = surveys and self.rng.random() < 0.6
@@ -880,7 +882,7 @@ class _Loader:
             "Relative",
             "Women's council",
         ]
-        youth = _age_on(born, registered_on) <= settings.TANDIR_YOUTH_MAX_AGE
+        youth = age_on(born, registered_on) <= settings.TANDIR_YOUTH_MAX_AGE
         return self._applicant(
             programme,
             sex=sex,
@@ -948,9 +950,10 @@ class _Loader:
         for to_status, day, officer, note in applicant.steps:
             change_status(officer, beneficiary, to_status, note=note, on=day)
         if applicant.consent_withdrawn_on:
-            withdraw_consent(applicant.officer, beneficiary, on=applicant.consent_withdrawn_on)
+            withdraw_consent(
+                applicant.officer,
+                beneficiary,
+                reason=_("Asked at the office not to be contacted again."),
+                on=applicant.consent_withdrawn_on,
+            )
         return bool(registration.possible_duplicates), len(applicant.steps)
-
-
-def _age_on(born: datetime.date, day: datetime.date) -> int:
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))

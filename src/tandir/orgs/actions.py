@@ -14,6 +14,7 @@ from django.db.models import Model
 from django.utils.translation import gettext as _
 
 from tandir.core.errors import NotAllowed
+from tandir.orgs.locks import lock_staff_user
 from tandir.orgs.models import Branch, Organization, Role, StaffUser
 from tandir.orgs.roles import Right, has_right, is_platform_operator
 
@@ -47,7 +48,7 @@ def save_staff_user(
     chosen = list(branches) if branches is not None else None
     if not is_platform_operator(administrator):
         if user.pk:
-            stored = StaffUser.objects.select_for_update().get(pk=user.pk)
+            stored = lock_staff_user(user.pk)
             _check_own_organization(administrator, stored.organization_id)
             if stored.is_superuser:
                 raise NotAllowed(_("Only the platform operator changes this account."))
@@ -59,6 +60,7 @@ def save_staff_user(
             raise NotAllowed(_("A branch of another organisation cannot be given."))
     # The admin opens for administrators only; the role decides, not a separate tick box.
     user.is_staff = user.is_superuser or user.role == Role.ADMINISTRATOR
+    user._history_user = administrator  # type: ignore[attr-defined]
     user.save()
     if not is_platform_operator(administrator):
         user.groups.clear()
@@ -82,6 +84,7 @@ def save_organization_record(
             stored = type(record)._default_manager.get(pk=record.pk)
             _check_own_organization(administrator, stored.organization_id)  # type: ignore[attr-defined]
         record.organization_id = administrator.organization_id  # type: ignore[attr-defined]
+    record._history_user = administrator  # type: ignore[attr-defined]
     record.save()
     for name, values in (related or {}).items():
         getattr(record, name).set(list(values))
@@ -101,6 +104,7 @@ def save_organization(
         if organization.pk is None:
             raise NotAllowed(_("Only the platform operator creates organisations."))
         _check_own_organization(administrator, organization.pk)
+    organization._history_user = administrator  # type: ignore[attr-defined]
     organization.save()
     if networks is not None:
         organization.networks.set(list(networks))

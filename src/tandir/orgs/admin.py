@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.contrib.auth.admin import UserAdmin
-from django.db.models import Q, QuerySet
+from django.db.models import ManyToManyField, Q, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from tandir.orgs import actions
@@ -41,10 +44,59 @@ def is_administrator(user: Any) -> bool:
     return bool(user.is_superuser or user.role == Role.ADMINISTRATOR)
 
 
+def through_fields(model: Any) -> list[ManyToManyField[Any, Any]]:
+    """Many-to-many fields whose table is one of ours (it carries the organisation)."""
+    return [f for f in model._meta.many_to_many if not f.remote_field.through._meta.auto_created]
+
+
+class ThroughFieldsForm(forms.ModelForm):
+    """Shows the current rows of many-to-many fields that Django's admin leaves out.
+
+    Django's admin shows no field for a many-to-many table of our own; the admin declares one
+    per such table and the action sets it with the organisation filled in.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            for field in through_fields(type(self.instance)):
+                if field.name in self.fields and not self.is_bound:
+                    self.fields[field.name].initial = list(
+                        getattr(self.instance, field.name).values_list("pk", flat=True)
+                    )
+
+
 class ScopedAdmin(admin.ModelAdmin):
     """Rows narrowed by `tandir.orgs.access.scope`; new rows get the user's organisation."""
 
     branch_field: str | None = None
+
+    def related_choices(self, request: HttpRequest, field: Any) -> QuerySet[Any]:
+        """What a many-to-many field of our own may offer: branches in scope, else all rows
+        its `limit_choices_to` allows."""
+        related = field.related_model
+        if related is Branch:
+            return scope(request.user, Branch.objects.all(), branch_field="pk")
+        return related._default_manager.complex_filter(field.get_limit_choices_to())
+
+    def base_form(self, request: HttpRequest, obj: Any) -> type[forms.ModelForm]:
+        return self.form
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        declared = {
+            field.name: forms.ModelMultipleChoiceField(
+                queryset=self.related_choices(request, field),
+                required=False,
+                label=capfirst(field.verbose_name),
+                widget=FilteredSelectMultiple(field.verbose_name, is_stacked=False),
+            )
+            for field in through_fields(self.model)
+        }
+        base = self.base_form(request, obj)
+        kwargs["form"] = type(base.__name__, (ThroughFieldsForm, base), declared)
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return is_administrator(request.user)
@@ -76,11 +128,6 @@ class ScopedAdmin(admin.ModelAdmin):
         if related is Branch:
             kwargs["queryset"] = scope(request.user, Branch.objects.all(), branch_field="pk")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.related_model is Branch:
-            kwargs["queryset"] = scope(request.user, Branch.objects.all(), branch_field="pk")
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         related = {
@@ -116,7 +163,6 @@ class SharedReferenceAdmin(admin.ModelAdmin):
 class OrganizationAdmin(ScopedAdmin):
     list_display = ["name", "kind", "country", "currency"]
     list_filter = ["kind"]
-    filter_horizontal = ["networks"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Organization]:
         queryset = Organization.objects.all()
@@ -159,20 +205,17 @@ class OrganizationAdmin(ScopedAdmin):
 @admin.register(Branch)
 class BranchAdmin(ScopedAdmin):
     list_display = ["name", "code"]
-    filter_horizontal = ["districts"]
 
 
 @admin.register(Project)
 class ProjectAdmin(ScopedAdmin):
     list_display = ["name", "code", "budget_amount", "budget_currency", "starts_on", "ends_on"]
-    filter_horizontal = ["donors", "districts", "target_groups"]
 
 
 @admin.register(StaffUser)
 class StaffUserAdmin(ScopedAdmin, UserAdmin):
     list_display = ["username", "first_name", "last_name", "role", "is_active"]
     list_filter = ["role", "is_active"]
-    filter_horizontal = ["branches"]
 
     # What an organisation's administrator may set: no superuser, staff, group or permission
     # field exists on their forms, so a posted value for one is never read.
@@ -191,6 +234,9 @@ class StaffUserAdmin(ScopedAdmin, UserAdmin):
         (_("Tandir"), {"fields": ("organization", "role", "branches", "preferred_language")}),
     )
     readonly_fields = ["last_login", "date_joined"]
+
+    def base_form(self, request: HttpRequest, obj: Any) -> type[forms.ModelForm]:
+        return self.add_form if obj is None else self.form
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         if is_platform_operator(request.user):

@@ -6,7 +6,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from tandir.core.models import OrganizationScoped
+from tandir.core.models import OrganizationScoped, ThroughQuerySet, change_history
+from tandir.core.money import amount_field, currency_field, money_constraint
 
 
 class OrganizationKind(models.TextChoices):
@@ -17,6 +18,90 @@ class OrganizationKind(models.TextChoices):
     DONOR = "donor", _("Donor")
 
 
+# The many-to-many tables, each carrying its organisation like every other business table, so
+# scoping and a later distribution by organisation cover them too. They come first because the
+# change history of the models that use them needs them defined.
+
+
+class NetworkMembership(models.Model):
+    """An organisation's membership of a network; `organization` is the member."""
+
+    organization = models.ForeignKey("Organization", on_delete=models.CASCADE, related_name="+")
+    network = models.ForeignKey("Organization", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "network"], name="network_member_once")
+        ]
+
+
+class BranchDistrict(OrganizationScoped):
+    organization_source = "branch"
+    objects = ThroughQuerySet.as_manager()
+
+    branch = models.ForeignKey("Branch", on_delete=models.CASCADE, related_name="+")
+    district = models.ForeignKey("District", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["branch", "district"], name="branch_district_once")
+        ]
+
+
+class ProjectDonor(OrganizationScoped):
+    organization_source = "project"
+    objects = ThroughQuerySet.as_manager()
+
+    project = models.ForeignKey("Project", on_delete=models.CASCADE, related_name="+")
+    donor = models.ForeignKey("Organization", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "donor"], name="project_donor_once")
+        ]
+
+
+class ProjectTargetGroup(OrganizationScoped):
+    organization_source = "project"
+    objects = ThroughQuerySet.as_manager()
+
+    project = models.ForeignKey("Project", on_delete=models.CASCADE, related_name="+")
+    targetgroup = models.ForeignKey("core.TargetGroup", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "targetgroup"], name="project_target_group_once"
+            )
+        ]
+
+
+class ProjectDistrict(OrganizationScoped):
+    organization_source = "project"
+    objects = ThroughQuerySet.as_manager()
+
+    project = models.ForeignKey("Project", on_delete=models.CASCADE, related_name="+")
+    district = models.ForeignKey("District", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "district"], name="project_district_once")
+        ]
+
+
+class StaffBranch(OrganizationScoped):
+    organization_source = "branch"
+    objects = ThroughQuerySet.as_manager()
+
+    staffuser = models.ForeignKey("StaffUser", on_delete=models.CASCADE, related_name="+")
+    branch = models.ForeignKey("Branch", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["staffuser", "branch"], name="staff_branch_once")
+        ]
+
+
 class Organization(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
     short_name = models.CharField(_("short name"), max_length=40, blank=True)
@@ -24,15 +109,18 @@ class Organization(models.Model):
     country = models.ForeignKey(
         "Country", null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("country")
     )
-    currency = models.CharField(_("currency"), max_length=3, default="USD")
+    currency = currency_field(default="USD")
     networks = models.ManyToManyField(
         "self",
+        through=NetworkMembership,
+        through_fields=("organization", "network"),
         symmetrical=False,
         blank=True,
         related_name="members",
         limit_choices_to={"kind": OrganizationKind.NETWORK},
         verbose_name=_("member of networks"),
     )
+    history = change_history(m2m_fields=[networks])
 
     class Meta:
         ordering = ["name"]
@@ -106,7 +194,10 @@ class Locality(models.Model):
 class Branch(OrganizationScoped):
     name = models.CharField(_("name"), max_length=100)
     code = models.CharField(_("code"), max_length=20)
-    districts = models.ManyToManyField(District, blank=True, verbose_name=_("districts served"))
+    districts = models.ManyToManyField(
+        District, through=BranchDistrict, blank=True, verbose_name=_("districts served")
+    )
+    history = change_history(m2m_fields=[districts])
 
     class Meta:
         ordering = ["organization", "name"]
@@ -127,19 +218,27 @@ class Project(OrganizationScoped):
     code = models.CharField(_("code"), max_length=30)
     donors = models.ManyToManyField(
         Organization,
+        through=ProjectDonor,
+        through_fields=("project", "donor"),
         blank=True,
         related_name="funded_projects",
         limit_choices_to={"kind": OrganizationKind.DONOR},
         verbose_name=_("donors"),
     )
-    budget_amount = models.DecimalField(_("budget"), max_digits=18, decimal_places=2)
-    budget_currency = models.CharField(_("currency"), max_length=3)
+    budget_amount = amount_field(_("budget"))
+    budget_currency = currency_field()
     starts_on = models.DateField(_("start date"))
     ends_on = models.DateField(_("end date"))
     target_groups = models.ManyToManyField(
-        "core.TargetGroup", blank=True, verbose_name=_("target groups")
+        "core.TargetGroup",
+        through=ProjectTargetGroup,
+        blank=True,
+        verbose_name=_("target groups"),
     )
-    districts = models.ManyToManyField(District, blank=True, verbose_name=_("districts"))
+    districts = models.ManyToManyField(
+        District, through=ProjectDistrict, blank=True, verbose_name=_("districts")
+    )
+    history = change_history(m2m_fields=[donors, target_groups, districts])
 
     class Meta:
         ordering = ["organization", "name"]
@@ -148,6 +247,7 @@ class Project(OrganizationScoped):
             models.CheckConstraint(
                 condition=models.Q(ends_on__gte=models.F("starts_on")), name="project_dates_ordered"
             ),
+            money_constraint("budget_amount", "budget_currency", name="project_budget_money"),
         ]
         verbose_name = _("project")
         verbose_name_plural = _("projects")
@@ -182,8 +282,16 @@ class StaffUser(AbstractUser):
     role = models.CharField(
         _("role"), max_length=30, choices=Role.choices, default=Role.INTAKE_OFFICER
     )
-    branches = models.ManyToManyField(Branch, blank=True, related_name="staff")
+    branches = models.ManyToManyField(
+        Branch,
+        through=StaffBranch,
+        blank=True,
+        related_name="staff",
+        verbose_name=_("branches"),
+    )
     preferred_language = models.CharField(_("language"), max_length=8, blank=True)
+    # The password hash and the last login are not history a reviewer needs.
+    history = change_history(excluded_fields=["password", "last_login"], m2m_fields=[branches])
 
     class Meta:
         verbose_name = _("staff user")

@@ -5,4 +5,4 @@ from django.utils.translation import gettext_lazy as _
 class RegistryConfig(AppConfig):
     name = "tandir.registry"
     label = "registry"
-    verbose_name = _("Beneficiary registry")
+    verbose_name = _("Participant registry")

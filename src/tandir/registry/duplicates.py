@@ -12,11 +12,11 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from tandir.core.errors import Conflict
-from tandir.registry.models import Beneficiary
+from tandir.registry.models import AliasKind, Beneficiary, BeneficiaryAlias
 from tandir.registry.names import name_key, names_similar
 
 CANDIDATE_LIMIT = 200
@@ -31,18 +31,37 @@ def possibly_same_person(
 
 
 class DuplicateRefused(Conflict):
-    """Another record already holds this phone or national ID."""
+    """Another record already holds this phone or ID number.
 
-    def __init__(self, existing: Beneficiary, field: str) -> None:
-        label = _("phone") if field == "phone" else _("national ID")
-        super().__init__(
-            _("%(name)s is already registered with this %(field)s.")
-            % {"name": existing.full_name, "field": label},
-            code=f"duplicate_{field}",
-            existing_id=existing.pk,
-            field=field,
-        )
-        self.existing = existing
+    The holder is named only to an officer who may open their record; to anyone else the answer
+    says only that the number is registered in the organisation and whom to ask, so a duplicate
+    check cannot be used to find out who is registered in another branch.
+    """
+
+    def __init__(self, existing: Beneficiary, field: str, *, visible: bool) -> None:
+        if visible:
+            message = (
+                _("%(name)s is already registered with this phone.")
+                if field == "phone"
+                else _("%(name)s is already registered with this ID number.")
+            ) % {"name": existing.full_name}
+            super().__init__(
+                message, code=f"duplicate_{field}", existing_id=existing.pk, field=field
+            )
+        else:
+            message = (
+                _(
+                    "This phone is already registered in your organisation, for a person "
+                    "outside your branches. Ask your branch manager or the M&E officer."
+                )
+                if field == "phone"
+                else _(
+                    "This ID number is already registered in your organisation, for a person "
+                    "outside your branches. Ask your branch manager or the M&E officer."
+                )
+            )
+            super().__init__(message, code=f"duplicate_{field}", field=field)
+        self.existing = existing if visible else None
         self.field = field
 
 
@@ -59,23 +78,35 @@ def keys_for(first_name: str, patronymic: str, last_name: str) -> PersonKeys:
 
 
 def find_holder(
-    organization_id: int, phone: str, national_id: str | None, exclude_id: int | None = None
+    organization_id: int,
+    phone: str,
+    id_document: str,
+    national_id: str | None,
+    exclude_id: int | None = None,
 ) -> tuple[Beneficiary, str] | None:
-    """The record already holding this phone or national ID, and which of the two matched."""
+    """The record already holding this phone or ID number, and which of the two matched.
+
+    A phone kept as an alias when two records were merged still belongs to the kept person.
+    """
     query = Q()
     if national_id:
-        query |= Q(national_id=national_id)
+        query |= Q(id_document=id_document, national_id=national_id)
     if phone:
-        query |= Q(phone=phone)
+        query |= Q(phone=phone) | Q(
+            Exists(
+                BeneficiaryAlias.objects.filter(
+                    beneficiary=OuterRef("pk"), kind=AliasKind.PHONE, value=phone
+                )
+            )
+        )
     if not query:
         return None
     holders = Beneficiary.objects.filter(query, organization_id=organization_id, merged_into=None)
     if exclude_id:
         holders = holders.exclude(pk=exclude_id)
     for holder in holders[:2]:
-        return holder, (
-            "national_id" if national_id and holder.national_id == national_id else "phone"
-        )
+        same_id = national_id and holder.national_id == national_id
+        return holder, ("national_id" if same_id else "phone")
     return None
 
 

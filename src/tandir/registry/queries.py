@@ -11,13 +11,26 @@ from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from tandir.core.models import YOUTH, AccessLog, TargetGroup
+from tandir.core.audit import Channel, log_access
+from tandir.core.models import YOUTH, TargetGroup
 from tandir.orgs.access import scope
-from tandir.orgs.models import Branch, District, Organization
+from tandir.orgs.models import Branch, BranchDistrict, District, Organization
 from tandir.orgs.roles import Right, has_right
-from tandir.registry.models import Beneficiary, Consent, Enrolment, HeardVia, Sex, Status
-from tandir.registry.names import name_key, normalise_phone, to_latin
+from tandir.registry.identity import normalise_id_number, phone_digits
+from tandir.registry.models import (
+    AliasKind,
+    Beneficiary,
+    BeneficiaryAlias,
+    BeneficiaryTargetGroup,
+    Consent,
+    Enrolment,
+    HeardVia,
+    Sex,
+    Status,
+)
+from tandir.registry.names import name_key, to_latin
 
 
 def beneficiaries_in_scope(user: Any) -> QuerySet[Beneficiary]:
@@ -27,10 +40,11 @@ def beneficiaries_in_scope(user: Any) -> QuerySet[Beneficiary]:
     return scope(user, Beneficiary.objects.all())
 
 
-def access_beneficiary(user: Any, beneficiary_id: Any, *, channel: str = "web") -> Beneficiary:
+def access_beneficiary(user: Any, beneficiary_id: Any, *, channel: Channel = "web") -> Beneficiary:
     """The one permission-checked way to reach a beneficiary; 404 outside the user's scope.
 
-    Opening a record in a protected category, by a role allowed to see it, writes an access log row.
+    Opening a record in a protected category, by a role allowed to see it, writes an access log
+    row through `tandir.core.audit`.
     """
     try:
         beneficiary = (
@@ -41,25 +55,32 @@ def access_beneficiary(user: Any, beneficiary_id: Any, *, channel: str = "web") 
         )
     except (Beneficiary.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404("No beneficiary found.") from exc
-    if has_right(user, Right.SEE_PROTECTED) and any(
-        group.is_protected for group in beneficiary.target_groups.all()
-    ):
-        log_views(user, [(beneficiary.organization_id, beneficiary.pk)], channel)
+    log_protected_views(user, [beneficiary], channel)
     return beneficiary
 
 
-def log_views(user: Any, seen: Iterable[tuple[int, int]], channel: str) -> None:
-    """One access-log row per (organisation id, beneficiary id) of a protected record seen."""
-    AccessLog.objects.bulk_create(
-        AccessLog(
-            organization_id=organization_id,
-            user=user,
-            record_type="beneficiary",
-            record_id=beneficiary_id,
-            channel=channel,
-        )
-        for organization_id, beneficiary_id in seen
+def log_protected_views(user: Any, people: Iterable[Beneficiary], channel: Channel) -> None:
+    """Showing a person's protected category is a view of it, on a page, a list or an export:
+    one access-log row per such person shown to a role allowed to see it.
+
+    Reads the people's prefetched target groups, so a list costs no query per person.
+    """
+    if not has_right(user, Right.SEE_PROTECTED):
+        return
+    log_views(
+        user,
+        (
+            (person.organization_id, person.pk)
+            for person in people
+            if any(group.is_protected for group in person.target_groups.all())
+        ),
+        channel,
     )
+
+
+def log_views(user: Any, seen: Iterable[tuple[int, int]], channel: Channel) -> None:
+    """One access-log row per (organisation id, beneficiary id) of a protected record seen."""
+    log_access(user, seen, channel, record_type="beneficiary")
 
 
 def visible_target_groups(user: Any, beneficiary: Beneficiary) -> list[TargetGroup]:
@@ -80,12 +101,13 @@ def visible_target_groups(user: Any, beneficiary: Beneficiary) -> list[TargetGro
 
 
 def youngest_non_youth_birthday(today: datetime.date) -> datetime.date:
-    """People born after this date are youth today."""
+    """People born on or before this date are not youth today (`age_on` above the threshold)."""
     years = settings.TANDIR_YOUTH_MAX_AGE + 1
     try:
-        return today.replace(year=today.year - years)
+        born = today.replace(year=today.year - years)
     except ValueError:  # 29 February
-        return today.replace(year=today.year - years, day=28)
+        born = today.replace(year=today.year - years, day=28)
+    return born
 
 
 def choosable_target_groups(user: Any) -> QuerySet[TargetGroup]:
@@ -93,20 +115,24 @@ def choosable_target_groups(user: Any) -> QuerySet[TargetGroup]:
     return target_groups_for(user).exclude(code__in=TargetGroup.DERIVED_CODES)
 
 
+def districts_served(branches: QuerySet[Branch]) -> QuerySet[District]:
+    """Districts the branches serve; a branch that names none serves its organisation's country."""
+    links = BranchDistrict.objects.filter(branch__in=branches)
+    countries = branches.exclude(pk__in=links.values("branch_id")).values(
+        "organization__country_id"
+    )
+    return District.objects.filter(
+        Q(pk__in=links.values("district_id")) | Q(region__country_id__in=countries)
+    ).select_related("region")
+
+
 def districts_for(user: Any) -> QuerySet[District]:
-    """Districts to filter by: those the user's branches serve, else the organisation's country.
+    """Districts to filter and register in: those the user's branches serve.
 
     Read from the branches, not from the registry, so the list page does not scan every person
     to draw a drop-down.
     """
-    branches = scope(user, Branch.objects.all(), branch_field="pk")
-    served = District.objects.filter(branch__in=branches)
-    if served.exists():
-        return served.distinct()
-    country = getattr(getattr(user, "organization", None), "country_id", None)
-    return (
-        District.objects.filter(region__country_id=country) if country else District.objects.all()
-    )
+    return districts_served(scope(user, Branch.objects.all(), branch_field="pk"))
 
 
 def target_groups_for(user: Any) -> QuerySet[TargetGroup]:
@@ -137,17 +163,27 @@ def search_beneficiaries(
     found = beneficiaries_in_scope(user).filter(merged_into=None)
     text = text.strip()
     if text:
-        query = Q(national_id=text.upper())
+        id_number = normalise_id_number(text)
+        query = Q(national_id=id_number)
         latin = to_latin(text)
         if latin:
             query |= Q(name_latin__icontains=latin)
         key = name_key(text)
+        aliases = Q()
+        if latin:
+            aliases |= Q(kind=AliasKind.NAME, name_latin__icontains=latin)
         # Names hold no digits: "AT0075559" is an ID or phone, not the name fragment "at".
         if len(key) >= 2 and not any(c.isdigit() for c in text):
             query |= Q(name_key__contains=key)
-        phone = normalise_phone(text).lstrip("+")
-        if len(phone) >= 4:
-            query |= Q(phone__contains=phone)
+            aliases |= Q(kind=AliasKind.NAME, name_key__contains=key)
+        digits = phone_digits(text)
+        if len(digits) >= 4:
+            query |= Q(phone__contains=digits)
+            aliases |= Q(kind=AliasKind.PHONE, value__contains=digits)
+        aliases |= Q(kind=AliasKind.ID_NUMBER, value=id_number)
+        # Another spelling or phone kept when records were merged finds the kept person.
+        # (An IN over the few alias rows is planned once, not once per person.)
+        query |= Q(pk__in=BeneficiaryAlias.objects.filter(aliases).values("beneficiary_id"))
         found = found.filter(query)
     if project:
         found = found.filter(
@@ -160,7 +196,7 @@ def search_beneficiaries(
     elif target_group:
         # A group the user may not see filters to nobody, so the count reveals nothing.
         if target_groups_for(user).filter(code=target_group).exists():
-            members = Beneficiary.target_groups.through.objects.filter(
+            members = BeneficiaryTargetGroup.objects.filter(
                 beneficiary_id=OuterRef("pk"), targetgroup__code=target_group
             )
             found = found.filter(Exists(members))
@@ -230,7 +266,7 @@ def registry_summary(user: Any, today: datetime.date | None = None) -> RegistryS
         active=Count("id"), surveys=Count("id", filter=Q(follow_up_surveys=True))
     )
     groups = dict(
-        Beneficiary.target_groups.through.objects.filter(beneficiary__in=people.values("pk"))
+        BeneficiaryTargetGroup.objects.filter(beneficiary__in=people.values("pk"))
         .values_list("targetgroup_id")
         .annotate(n=Count("id"))
         .order_by()
@@ -296,7 +332,41 @@ def form_initial(person: Beneficiary) -> dict[str, Any]:
             household_members=household.members_count,
             household_dependants=household.dependants,
             household_head_sex=household.head_sex,
-            household_income=household.monthly_income_amount,
+            household_income=income.amount if (income := household.monthly_income) else None,
             household_income_currency=household.monthly_income_currency,
         )
     return initial
+
+
+def side_by_side(user: Any, kept: Beneficiary, duplicate: Beneficiary) -> list[dict[str, Any]]:
+    """The two records of a merge as rows a manager compares: label, each value, differs."""
+    from tandir.core import formatting
+
+    def facts(person: Beneficiary) -> list[tuple[str, str]]:
+        consent = person.consents.filter(withdrawn_on=None).first()
+        return [
+            (_("First name"), person.first_name),
+            (_("Patronymic"), person.patronymic),
+            (_("Last name"), person.last_name),
+            (_("In Latin"), person.name_latin),
+            (_("Sex"), person.get_sex_display()),
+            (_("Date of birth"), formatting.date(person.date_of_birth)),
+            (_("Phone"), person.phone),
+            (_("ID number"), f"{person.get_id_document_display()} {person.national_id or ''}"),
+            (_("Branch"), person.branch.name),
+            (_("District"), person.district.name),
+            (_("Locality"), person.locality.name if person.locality else ""),
+            (_("Status"), person.get_status_display()),
+            (_("Registered on"), formatting.date(person.registered_on)),
+            (_("Target groups"), ", ".join(str(g) for g in visible_target_groups(user, person))),
+            (
+                _("Projects"),
+                ", ".join(e.project.name for e in person.enrolments.select_related("project")),
+            ),
+            (_("Consent in force"), formatting.date(consent.given_on) if consent else "—"),
+        ]
+
+    return [
+        {"label": label, "kept": a, "duplicate": b, "differs": a != b}
+        for (label, a), (_label, b) in zip(facts(kept), facts(duplicate), strict=True)
+    ]

@@ -22,6 +22,11 @@ def localdate(value: datetime.date | None, form: str = "medium") -> str:
     return formatting.date(value, form)
 
 
+@register.filter
+def localdatetime(value: datetime.datetime | None, form: str = "medium") -> str:
+    return formatting.date_time(value, form)
+
+
 @register.simple_tag
 def money(amount: Decimal | None, currency: str) -> str:
     return formatting.money(amount, currency)
