@@ -8,6 +8,7 @@ TANDIR_SESSION_IDLE_MINUTES   minutes without a request before a session ends (d
 TANDIR_LOGIN_FAILURE_LIMIT    failed logins per account and address before a pause (default 5)
 TANDIR_LOGIN_COOLOFF_MINUTES  length of that pause (default 15)
 TANDIR_PROXY_COUNT            reverse proxies in front that append to X-Forwarded-For (default 0)
+TANDIR_SQLITE_TIMEOUT         seconds an SQLite write waits for another to finish (default 10)
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "tandir.web.middleware.DatabaseBusyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -97,6 +99,18 @@ DATABASES = {
         conn_max_age=int(os.environ.get("TANDIR_DB_CONN_MAX_AGE", "0")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Every transaction takes the write lock when it begins, so concurrent writers queue for
+    # up to the timeout instead of failing with "database is locked" when a read turns into a
+    # write; one that waits longer answers 503 (tandir.web.middleware). WAL lets pages read
+    # while someone writes.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": float(os.environ.get("TANDIR_SQLITE_TIMEOUT", "10")),
+            "init_command": "PRAGMA journal_mode=WAL",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "orgs.StaffUser"
 

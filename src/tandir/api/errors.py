@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from django.core.signals import got_request_exception
+from django.db import OperationalError
 from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
@@ -19,6 +20,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from tandir.api.messages import validation_message
 from tandir.core.errors import TandirError
+from tandir.web.middleware import RETRY_AFTER_SECONDS, busy_message, is_database_locked
 
 logger = logging.getLogger("django.request")
 
@@ -114,6 +116,16 @@ def install_error_handlers(api: NinjaAPI) -> None:
         # Lets Django's own machinery (and the test client) see the failure.
         got_request_exception.send(sender=None, request=request)
         return respond(request, 500, error_body("server_error", _("Something went wrong.")))
+
+    @api.exception_handler(OperationalError)
+    def database_busy(request: HttpRequest, exc: OperationalError) -> HttpResponse:
+        # SQLite still locked after its busy timeout: 503 `busy`, and the client may retry.
+        if not is_database_locked(exc):
+            return server_error(request, exc)
+        logger.warning("Database still locked on %s %s; answered 503", request.method, request.path)
+        response = respond(request, 503, error_body("busy", busy_message()))
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
 
 
 def not_found_view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
