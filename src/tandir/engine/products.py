@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import NamedTuple
 
 from tandir.engine.calendar import (
     NO_HOLIDAYS,
@@ -50,12 +51,21 @@ class Method(StrEnum):
 
     @property
     def is_islamic(self) -> bool:
-        return self is Method.QARD_HASAN or self is Method.MURABAHA
+        return self is _QARD_HASAN or self is _MURABAHA
 
     @property
     def is_declining(self) -> bool:
         """Charge accrues on the outstanding balance (so payoff owes charge only to date)."""
-        return self is Method.DECLINING or self is Method.EQUAL_PRINCIPAL
+        return self is _DECLINING or self is _EQUAL_PRINCIPAL
+
+
+# Enum members used on every loan, read once: an Enum class attribute is a Python-level lookup
+# in Python 3.11, and validate_terms runs for every schedule.
+_DECLINING = Method.DECLINING
+_EQUAL_PRINCIPAL = Method.EQUAL_PRINCIPAL
+_QARD_HASAN = Method.QARD_HASAN
+_MURABAHA = Method.MURABAHA
+_PERIODIC = DayCount.PERIODIC
 
 
 class FeeTiming(StrEnum):
@@ -212,12 +222,15 @@ class Product:
         """How whole installments are rounded, or None when each component is rounded."""
         if self.round_installment_to is None and self.installment_rounding is _NEAREST:
             return None
-        mode = RoundingMode.UP if self.installment_rounding is _UP else self.rounding_mode
+        mode = _ROUND_UP if self.installment_rounding is _UP else self.rounding_mode
         return RoundingRule(self.currency, self.round_installment_to, mode)
 
 
 _NEAREST = InstallmentRounding.NEAREST
+_ROUND_UP = RoundingMode.UP
 _UP = InstallmentRounding.UP
+_SPREAD = InterestGraceStyle.SPREAD
+_EMI_FROM_DAY_COUNT = EmiBasis.DAY_COUNT
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,8 +308,9 @@ def validate_terms(terms: LoanTerms) -> tuple[TermsError, ...]:
     method = product.method
     currency = product.currency
     known_currency = currency in MINOR_UNITS
-    declining = method is Method.DECLINING
+    declining = method is _DECLINING
     count = terms.installments
+    step = quantum(currency) if known_currency else None
 
     if not known_currency:
         add(TermsError("currency", "unknown_currency", f"unknown currency {currency!r}"))
@@ -305,7 +319,7 @@ def validate_terms(terms: LoanTerms) -> tuple[TermsError, ...]:
         add(TermsError("amount", "not_positive", "must be a positive amount"))
     elif amount > MAX_AMOUNT:
         add(TermsError("amount", "too_large", f"must be at most {MAX_AMOUNT:,}"))
-    elif known_currency and amount != amount.quantize(quantum(currency)):
+    elif step is not None and amount != amount.quantize(step):
         add(TermsError("amount", "too_precise", f"has more decimals than {currency} allows"))
     if count <= 0:
         add(TermsError("installments", "not_positive", "must be at least 1"))
@@ -313,7 +327,10 @@ def validate_terms(terms: LoanTerms) -> tuple[TermsError, ...]:
         add(TermsError("first_due", "before_disbursement", "must be after the disbursement date"))
     if terms.custom is not None:
         _check_custom(add, terms, known_currency)
-    elif count > 0 and not _due_dates_fit(terms):
+    elif count > 0 and not (
+        fits_calendar(terms.disbursed, terms.first_due, product.frequency, count)
+        and _last_date_stays_in_calendar(terms)
+    ):
         add(
             TermsError(
                 "installments",
@@ -329,11 +346,11 @@ def validate_terms(terms: LoanTerms) -> tuple[TermsError, ...]:
                 "annual_rate_percent", "not_allowed", f"a {method} product carries no interest rate"
             )
         )
-    if method is Method.MURABAHA:
+    if method is _MURABAHA:
         _check_percent(add, "markup_percent", product.markup_percent)
     elif product.markup_percent != ZERO:
         add(TermsError("markup_percent", "not_allowed", "a markup applies only to murabaha"))
-    if product.day_count is not DayCount.PERIODIC and not method.is_declining:
+    if product.day_count is not _PERIODIC and not method.is_declining:
         add(
             TermsError(
                 "day_count",
@@ -348,7 +365,7 @@ def validate_terms(terms: LoanTerms) -> tuple[TermsError, ...]:
         or grace.interest_payment
         or grace.interest_free
         or grace.arrears_days
-        or grace.interest_style is not InterestGraceStyle.SPREAD
+        or grace.interest_style is not _SPREAD
     ):
         # A custom schedule states its own interest-only rows: the grace does not apply to it.
         _check_grace(add, grace, method, count if terms.custom is None else 0)
@@ -363,7 +380,6 @@ def validate_terms(terms: LoanTerms) -> tuple[TermsError, ...]:
         if savings.annual_interest_percent < ZERO:
             add(TermsError("savings.annual_interest_percent", "negative", "must be zero or more"))
 
-    step = quantum(currency) if known_currency else None
     if product.round_to is not None:
         _check_multiple(add, "round_to", product.round_to, step, currency)
     multiple = product.round_installment_to
@@ -379,10 +395,10 @@ def validate_terms(terms: LoanTerms) -> tuple[TermsError, ...]:
             )
     if product.emi_adjust and not declining:
         add(TermsError("emi_adjust", "not_allowed", "applies only to declining (EMI) loans"))
-    if product.emi_from is EmiBasis.DAY_COUNT:
+    if product.emi_from is _EMI_FROM_DAY_COUNT:
         if not declining:
             add(TermsError("emi_from", "not_allowed", "applies only to declining (EMI) loans"))
-        elif product.day_count is DayCount.PERIODIC:
+        elif product.day_count is _PERIODIC:
             add(TermsError("emi_from", "needs_day_count", "needs a day count other than periodic"))
     rebate = product.rebate.percent_of_unearned
     if rebate < ZERO or rebate > HUNDRED_PERCENT:
@@ -403,14 +419,12 @@ def validate_terms(terms: LoanTerms) -> tuple[TermsError, ...]:
     return tuple(errors)
 
 
-def _due_dates_fit(terms: LoanTerms) -> bool:
+def _last_date_stays_in_calendar(terms: LoanTerms) -> bool:
+    # A holiday may still move the last date past the end of the calendar.
     product = terms.product
-    if not fits_calendar(terms.disbursed, terms.first_due, product.frequency, terms.installments):
-        return False
     calendar = product.calendar
     if not calendar.holidays and not calendar.weekend:
         return True
-    # The last date may still be moved past the end of the calendar by a holiday.
     last = scheduled_dates(terms.disbursed, terms.first_due, product.frequency, terms.installments)
     try:
         calendar.next_working_day(last[-1])
@@ -419,30 +433,61 @@ def _due_dates_fit(terms: LoanTerms) -> bool:
     return True
 
 
-def disbursement_deductions(terms: LoanTerms) -> tuple[Decimal, Decimal, Decimal]:
-    """(upfront fees deducted, upfront fees paid separately, savings withheld) of a loan."""
+class LoanCash(NamedTuple):
+    """The fees and savings of one loan in money: the rules of `Fee` and `CompulsorySavings`."""
+
+    # Upfront fees deducted from the disbursement, and paid separately at disbursement.
+    upfront_deducted: Decimal
+    upfront_separate: Decimal
+    savings_withheld: Decimal
+    # Fees and savings collected with each installment.
+    fee_each: Decimal
+    savings_each: Decimal
+    # Savings (withheld and collected) plus their interest, returned with the last installment.
+    savings_returned: Decimal
+
+
+def loan_cash(terms: LoanTerms) -> LoanCash:
+    """The fees and savings of a loan; percentages of the amount are rounded by the product."""
     product = terms.product
     amount = terms.amount
     rnd = rounding_function(product.currency, product.round_to, product.rounding_mode)
-    deducted = separate = withheld = ZERO
+    # A zero with the currency's decimals, so that a fixed 5 prints as 5.00.
+    zero = rounding_function(product.currency, None, product.rounding_mode)(ZERO)
+    deducted = separate = fee_each = zero
     for fee in product.fees:
-        if fee.timing is FeeTiming.UPFRONT:
-            value = rnd(amount * fee.value / HUNDRED_PERCENT) if fee.is_percent else fee.value
-            if fee.deducted_from_disbursement:
-                deducted += value
-            else:
-                separate += value
+        value = rnd(amount * fee.value / HUNDRED_PERCENT) if fee.is_percent else fee.value + zero
+        if fee.timing is FeeTiming.PER_INSTALLMENT:
+            fee_each += value
+        elif fee.deducted_from_disbursement:
+            deducted += value
+        else:
+            separate += value
     savings = product.savings
-    if savings is not None and savings.timing is SavingsTiming.WITHHELD_AT_DISBURSEMENT:
-        withheld = (
-            rnd(amount * savings.value / HUNDRED_PERCENT) if savings.is_percent else savings.value
+    withheld = each = returned = zero
+    if savings is not None:
+        value = (
+            rnd(amount * savings.value / HUNDRED_PERCENT)
+            if savings.is_percent
+            else savings.value + zero
         )
-    return deducted, separate, withheld
+        if savings.timing is SavingsTiming.PER_INSTALLMENT:
+            each = value
+        else:
+            withheld = value
+        count = terms.installments
+        returned = withheld + each * count
+        rate = savings.annual_interest_percent / HUNDRED_PERCENT
+        if rate != ZERO:
+            # Simple interest for the periods each deposit stays with the MFI.
+            deposit_periods = withheld * count + each * (count * (count - 1) // 2)
+            returned += rnd(deposit_periods * rate / product.frequency.periods_per_year)
+    return LoanCash(deducted, separate, withheld, fee_each, each, returned)
 
 
 def _check_disbursement(add: Add, terms: LoanTerms) -> None:
     # The client must leave with something, or the APR turns negative or has no meaning.
-    deducted, separate, withheld = disbursement_deductions(terms)
+    deducted, separate, withheld, *_ = loan_cash(terms)
     amount = terms.amount
     if deducted + separate >= amount:
         upfront = [fee for fee in terms.product.fees if fee.timing is FeeTiming.UPFRONT]
@@ -622,6 +667,7 @@ __all__ = [
     "InstallmentRounding",
     "InterestGraceStyle",
     "InvalidTerms",
+    "LoanCash",
     "LoanTerms",
     "Method",
     "Product",
@@ -630,5 +676,6 @@ __all__ = [
     "TermsError",
     "balloon",
     "custom_terms",
+    "loan_cash",
     "validate_terms",
 ]

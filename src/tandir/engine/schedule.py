@@ -43,16 +43,16 @@ from tandir.engine.money import (
 )
 from tandir.engine.products import (
     NO_GRACE,
-    CompulsorySavings,
     EmiBasis,
     FeeTiming,
     InterestGraceStyle,
     InvalidTerms,
+    LoanCash,
     LoanTerms,
     Method,
     Product,
-    SavingsTiming,
     TermsError,
+    loan_cash,
     validate_terms,
 )
 
@@ -269,10 +269,12 @@ def _amortise(plan: _Plan, level: Decimal | None) -> list[Installment]:
         savings,
         zero,
     ) = plan
-    emi_style = style is InterestGraceStyle.EMI and level is not None and grace_payment > 0
-    next_style = style is InterestGraceStyle.NEXT
+    emi_style = style is _EMI_STYLE and level is not None and grace_payment > 0
+    next_style = style is _NEXT_STYLE
     # Rounding to the minor unit runs inline: a function call per row is a tenth of the loop.
-    step, mode = quantize if quantize is not None else (None, None)
+    # The common case: an exact rate per period, rounded to the minor unit inline.
+    exact = divisor is None and quantize is not None
+    step, mode = quantize if quantize is not None else (ONE, None)
     extra = fee + savings
     last = len(dates) - 1
     rows: list[Installment] = []
@@ -288,11 +290,13 @@ def _amortise(plan: _Plan, level: Decimal | None) -> list[Installment]:
             accrued = charges[k]
         elif k < grace_free:
             accrued = zero
+        elif exact:
+            accrued = (balance * rates[k]).quantize(step, mode)
         else:
             interest = balance * rates[k]
             if divisor is not None:
                 interest /= divisor
-            accrued = interest.quantize(step, mode) if step is not None else rnd(interest)
+            accrued = rnd(interest)
 
         if k == last:
             principal = balance
@@ -360,6 +364,13 @@ def _amortise(plan: _Plan, level: Decimal | None) -> list[Installment]:
 
 # tuple.__new__ skips the named tuple's Python-level constructor: a fifth of a schedule's time.
 _new_row = tuple.__new__
+# Enum members read for every loan, once: an Enum class attribute is a Python-level lookup in
+# Python 3.11, several percent of a 12-row schedule.
+_PERIODIC = DayCount.PERIODIC
+_EMI_STYLE = InterestGraceStyle.EMI
+_NEXT_STYLE = InterestGraceStyle.NEXT
+_EMI_FROM_DAY_COUNT = EmiBasis.DAY_COUNT
+_PER_INSTALLMENT = FeeTiming.PER_INSTALLMENT
 
 
 def build_schedule(terms: LoanTerms) -> Schedule:
@@ -398,10 +409,10 @@ def _build(terms: LoanTerms) -> Schedule:
         dates = scheduled = tuple(row.due_date for row in custom)
         given = tuple(zero if row.principal is None else row.principal + zero for row in custom)
         grace = NO_GRACE
-        if day_count is DayCount.PERIODIC:
+        if day_count is _PERIODIC:
             day_count = DayCount.THIRTY_360
     divisor: Decimal | None
-    if day_count is not DayCount.PERIODIC:
+    if day_count is not _PERIODIC:
         days, basis = period_days(terms.disbursed, scheduled, day_count)
         rates, divisor = tuple(annual * d for d in days), HUNDRED * basis
     elif exact:
@@ -410,50 +421,43 @@ def _build(terms: LoanTerms) -> Schedule:
     else:
         rates, divisor = (annual,) * count, HUNDRED * periods_per_year
 
-    fee_each = zero
-    upfront_deducted = upfront_separate = zero
-    for fee in product.fees:
-        value = rnd(amount * percent(fee.value)) if fee.is_percent else fee.value
-        if fee.timing is FeeTiming.PER_INSTALLMENT:
-            fee_each += value
-        elif fee.deducted_from_disbursement:
-            upfront_deducted += value
-        else:
-            upfront_separate += value
-    savings = product.savings
-    savings_each = savings_withheld = savings_returned = zero
-    if savings is not None:
-        savings_each, savings_withheld = _savings_amounts(savings, amount, rnd, zero)
-        savings_returned = _savings_returned(
-            savings, savings_withheld, savings_each, count, periods_per_year, rnd
-        )
+    if product.fees or product.savings is not None:
+        cash = loan_cash(terms)
+    else:
+        cash = _new_row(LoanCash, (zero,) * 6)
+    fee_each, savings_each = cash.fee_each, cash.savings_each
 
     repaying = count - grace.principal
-    share = amount / repaying
     rule = METHODS[product.method]
-    plan = _Plan(
-        amount,
-        dates,
-        rates,
-        divisor,
-        None,
-        rnd,
-        quantize,
-        rnd(share),
-        share,
-        round_installment,
-        given,
-        grace.principal,
-        grace.interest_payment,
-        grace.interest_free,
-        grace.interest_style,
-        fee_each,
-        savings_each,
-        zero,
+    level = rule.level and custom is None
+    # Equal parts of principal, for the methods without level installments.
+    share = ZERO if level else amount / repaying
+    plan = _new_row(
+        _Plan,
+        (
+            amount,
+            dates,
+            rates,
+            divisor,
+            None,
+            rnd,
+            quantize,
+            rnd(share) if share else zero,
+            share,
+            round_installment,
+            given,
+            grace.principal,
+            grace.interest_payment,
+            grace.interest_free,
+            grace.interest_style,
+            fee_each,
+            savings_each,
+            zero,
+        ),
     )
     if rule.charges is not None:
         plan = plan._replace(charges=rule.charges(plan, product))
-    if rule.level and custom is None:
+    if level:
         rows = _level_rows(plan, product, nominal, repaying, round_installment or rnd)
     else:
         rows = _amortise(plan, None)
@@ -464,11 +468,11 @@ def _build(terms: LoanTerms) -> Schedule:
     )
     set_terms(schedule, terms)
     set_rows(schedule, tuple(rows))
-    set_fees(schedule, upfront_deducted + upfront_separate)
-    set_separate(schedule, upfront_separate)
-    set_withheld(schedule, savings_withheld)
-    set_returned(schedule, savings_returned)
-    set_received(schedule, amount - upfront_deducted - savings_withheld)
+    set_fees(schedule, cash.upfront_deducted + cash.upfront_separate)
+    set_separate(schedule, cash.upfront_separate)
+    set_withheld(schedule, cash.savings_withheld)
+    set_returned(schedule, cash.savings_returned)
+    set_received(schedule, amount - cash.upfront_deducted - cash.savings_withheld)
     return schedule
 
 
@@ -507,7 +511,7 @@ def _level_rows(
 ) -> list[Installment]:
     """Rows of a level-installment loan, with the EMI from the nominal or the day-count rates."""
     amount = plan.amount
-    if product.emi_from is EmiBasis.DAY_COUNT:
+    if product.emi_from is _EMI_FROM_DAY_COUNT:
         # The installment that repays the amount exactly at each period's own rate.
         divisor = plan.divisor or ONE
         discount = ONE
@@ -521,7 +525,7 @@ def _level_rows(
     # installment exact: 0.03 over 6 periods is exactly half a cent.
     level = round_level(amount / present)
     rows = _amortise(plan, level)
-    emi_style = plan.style is InterestGraceStyle.EMI and plan.grace_payment > 0
+    emi_style = plan.style is _EMI_STYLE and plan.grace_payment > 0
     kept = not emi_style or _level_kept(rows, level)
     if product.emi_adjust:
         # Fineract's EMI adjustment: one step down and up, keep the one whose last installment
@@ -557,31 +561,3 @@ def _last_gap(rows: list[Installment], level: Decimal) -> Decimal:
 
 def _level_kept(rows: list[Installment], level: Decimal) -> bool:
     return all(row.principal + row.charge == level for row in rows[:-1])
-
-
-def _savings_amounts(
-    savings: CompulsorySavings, amount: Decimal, rnd: Rounder, zero: Decimal
-) -> tuple[Decimal, Decimal]:
-    """(collected per installment, withheld at disbursement)."""
-    # Adding a zero with the currency's decimals prints a fixed 5 as 5.00.
-    value = rnd(amount * percent(savings.value)) if savings.is_percent else savings.value + zero
-    if savings.timing is SavingsTiming.PER_INSTALLMENT:
-        return value, zero
-    return zero, value
-
-
-def _savings_returned(
-    savings: CompulsorySavings,
-    withheld: Decimal,
-    each: Decimal,
-    count: int,
-    periods_per_year: int,
-    rnd: Rounder,
-) -> Decimal:
-    saved = withheld + each * count
-    rate = percent(savings.annual_interest_percent)
-    if rate == ZERO:
-        return saved
-    # Simple interest for the periods each deposit stays with the MFI.
-    deposit_periods = withheld * count + each * (count * (count - 1) // 2)
-    return saved + rnd(deposit_periods * rate / periods_per_year)

@@ -376,7 +376,10 @@ def test_a_term_that_leaves_the_calendar_is_one_line(capsys: pytest.CaptureFixtu
     ("change", "message"),
     [
         (["--upfront-fee", "100%"], "argument --upfront-fee: must be less than 100% of the amount"),
-        (["--upfront-fee", "1000"], "argument --upfront-fee: upfront fees of 1000 leave nothing"),
+        (
+            ["--upfront-fee", "1000"],
+            "argument --upfront-fee: upfront fees of 1000.00 leave nothing",
+        ),
         (["--savings", "100%"], "argument --savings: must be less than 100% of the amount"),
         (
             ["--upfront-fee", "40%", "--savings", "60%"],
