@@ -4,6 +4,12 @@ Pure Python and framework-free: nothing here imports Django, and no float appear
 (amounts are `Decimal`, rounded in `money.rounder`). Values are immutable; functions take plain
 values and return new ones. Definitions and worked numbers: docs and the domain reference.
 
+A lending app builds a `Product` from its database row (method, rates, conventions, allocation
+strategy, arrears settings), `LoanTerms` (or `custom_terms` for the officer's own dates) per
+loan, and calls `build_schedule`; repayments go through `initial_state`, `start_history`,
+`post_payment` / `reverse_payment` / `apply_credit`, whose `Posting` lists the allocations the
+ledger must reverse and post.
+
     >>> from datetime import date
     >>> from decimal import Decimal
     >>> product = Product(Method.FLAT, "USD", annual_rate_percent=Decimal(24))

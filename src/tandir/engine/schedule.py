@@ -7,7 +7,10 @@ principal always sums exactly to the amount financed.
 
 Each method's rule lives in one row of `METHODS`: how the charge of a period is found, and
 whether installments are level (principal = installment − charge) or principal is repaid in equal
-parts. One loop, `_amortise`, applies it with the grace settings.
+parts. One loop, `_amortise`, applies it with the grace settings and the conventions of the
+systems MFIs migrate from (installments rounded as a whole, the EMI adjusted or computed from
+day-count rates, deferred interest spread, paid next or inside the EMI), and with the officer's
+own principal on a custom schedule.
 
 - flat: the annual rate ÷ periods per year on the original amount, every period;
 - declining: equal installments (annuity over the installments after the principal grace),
