@@ -1,4 +1,4 @@
-"""Properties that must hold for every product: exact sums, signs, APR bounds, allocation."""
+"""Properties that must hold for every product: exact sums, signs, APR bounds, due dates, EMI."""
 
 from __future__ import annotations
 
