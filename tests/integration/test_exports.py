@@ -150,6 +150,7 @@ def varied_people(world: World) -> list[Beneficiary]:
             last_name="Hakobyan",
             date_of_birth="1979-11-02",
             phone="",
+            id_document="passport",
             national_id="AT0075559",
             target_groups=[refugee.pk, trafficking.pk],
             education="higher",

@@ -28,6 +28,7 @@ def good_line(n: int) -> dict[str, str]:
         "sex": "female" if n % 3 else "male",
         "date_of_birth": f"19{70 + n % 30}-0{1 + n % 9}-1{n % 10}",
         "phone": f"+3749{n:07d}",
+        "id_document": "",
         "national_id": f"AN{n:07d}",
         "branch": "A",
         "district": "Gyumri",
@@ -206,6 +207,17 @@ def test_an_id_held_outside_the_officers_branches_does_not_say_whose(
         "national_id",
         "this ID is already registered in the organisation; ask your manager",
     )
+
+
+def test_an_id_number_is_compared_within_its_kind_of_document(world: World, tmp_path: Path) -> None:
+    register(world, phone="", id_document="passport", national_id="AN0000003")
+    lines = [good_line(3), good_line(4) | {"id_document": "passport", "national_id": "AN0000003"}]
+    result = import_beneficiaries(world.intake_a, write_csv(tmp_path / "people.csv", lines))
+    assert [(e.line, e.column) for e in result.errors] == [(3, "national_id")]
+    lines[1]["national_id"] = "AN0000004"
+    result = import_beneficiaries(world.intake_a, write_csv(tmp_path / "people.csv", lines))
+    assert (result.errors, result.created) == ([], 2)
+    assert Beneficiary.objects.get(phone=lines[0]["phone"]).id_document == "national_id"
 
 
 def test_a_phone_held_in_the_officers_own_branch_names_the_record(

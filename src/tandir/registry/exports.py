@@ -54,6 +54,7 @@ FIELDS = {
     "sex": "sex",
     "date_of_birth": "date_of_birth",
     "phone": "phone",
+    "id_document": "id_document",
     "national_id": "national_id",
     "branch": "branch__code",
     "region": "district__region__name",

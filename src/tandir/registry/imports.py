@@ -67,11 +67,11 @@ from tandir.registry.models import (
 from tandir.registry.queries import beneficiaries_in_scope
 
 COLUMNS = [
-    "first_name", "patronymic", "last_name", "sex", "date_of_birth", "phone", "national_id",
-    "branch", "district", "locality", "target_groups", "education", "economic_activity",
-    "heard_via", "heard_via_detail", "projects", "household_members", "household_dependants",
-    "household_head_sex", "household_income", "household_income_currency", "consent_surveys",
-    "consent_sharing",
+    "first_name", "patronymic", "last_name", "sex", "date_of_birth", "phone", "id_document",
+    "national_id", "branch", "district", "locality", "target_groups", "education",
+    "economic_activity", "heard_via", "heard_via_detail", "projects", "household_members",
+    "household_dependants", "household_head_sex", "household_income",
+    "household_income_currency", "consent_surveys", "consent_sharing",
 ]  # fmt: skip
 REQUIRED_COLUMNS = {"first_name", "last_name", "sex", "date_of_birth", "branch", "district",
                     "household_members", "household_head_sex"}  # fmt: skip
@@ -793,11 +793,14 @@ def validate_file(
 
 
 def _check_duplicates(officer: Any, rows: list[_Row], result: ImportResult) -> None:
-    """Against the file itself and the registry, in a few queries for the whole file."""
-    seen: dict[tuple[str, str], int] = {}
+    """Against the file itself and the registry, in a few queries for the whole file.
+
+    An ID number is compared within its kind of document, as the registry's constraint does.
+    """
+    seen: dict[tuple[str, Any], int] = {}
     for row in rows:
         for column in ("phone", "national_id"):
-            value = row.data.get(column)
+            value = _identity(row.data, column)
             if not value:
                 continue
             if (column, value) in seen:
@@ -811,7 +814,7 @@ def _check_duplicates(officer: Any, rows: list[_Row], result: ImportResult) -> N
     org = officer.organization_id
     phones = [r.data["phone"] for r in rows if r.data.get("phone")]
     ids = [r.data["national_id"] for r in rows if r.data.get("national_id")]
-    holders: dict[tuple[str, str], Beneficiary] = {}
+    holders: dict[tuple[str, Any], Beneficiary] = {}
     for start in range(0, max(len(phones), len(ids)), CHUNK):
         for b in Beneficiary.objects.filter(
             Q(phone__in=phones[start : start + CHUNK])
@@ -819,17 +822,18 @@ def _check_duplicates(officer: Any, rows: list[_Row], result: ImportResult) -> N
             organization_id=org,
             merged_into=None,
         ):
-            if b.phone:
-                holders["phone", b.phone] = b
-            if b.national_id:
-                holders["national_id", b.national_id] = b
+            numbers = {"phone": b.phone, "id_document": b.id_document, "national_id": b.national_id}
+            for column in ("phone", "national_id"):
+                value = _identity(numbers, column)
+                if value:
+                    holders[column, value] = b
     remaining = []
     taken: list[tuple[_Row, str, Beneficiary]] = []
     for row in rows:
         held = [
-            (c, holders[c, row.data[c]])
+            (c, holders[c, _identity(row.data, c)])
             for c in ("national_id", "phone")
-            if (c, row.data.get(c)) in holders
+            if (c, _identity(row.data, c)) in holders
         ]
         if not held:
             remaining.append(row)
@@ -880,6 +884,14 @@ def _check_duplicates(officer: Any, rows: list[_Row], result: ImportResult) -> N
             row.possible_duplicate_of = Beneficiary(pk=match)
             result.flagged += 1
     result.errors.sort(key=lambda e: e.line)
+
+
+def _identity(values: dict[str, Any], column: str) -> Any:
+    """What makes a phone or an ID number one person's: the number, and an ID's document kind."""
+    value = values.get(column)
+    if column == "national_id" and value:
+        return (values.get("id_document") or "", value)
+    return value
 
 
 def _report_taken(
