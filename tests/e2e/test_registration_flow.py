@@ -17,9 +17,8 @@ from tests.factories import PASSWORD, World
 
 pytestmark = [
     pytest.mark.e2e,
-    # The live server reads committed data; serialized rollback restores the rows the
-    # migrations seed (target groups) that a transactional test's flush would remove.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    # The live server reads committed data (tests/conftest.py restores the seeded rows).
+    pytest.mark.django_db(transaction=True),
 ]
 
 DETAIL_URL = re.compile(r"/beneficiaries/(\d+)/$")
