@@ -11,8 +11,8 @@ Measures, on one core (the process pins itself to one CPU where the OS allows):
   from plain values, as a lending app reading a database row would;
 - the `amortization` package on the same declining loans in the same run (floats, no dates);
 - APR and EIR computations per second.
-Figures are the best of several passes, which is the least disturbed by other work on a shared
-machine. The results replace the engine section of docs/benchmarks.md.
+Figures are the best of several passes in the process's CPU time, which is the least disturbed
+by other work on a shared machine. The results replace the engine section of docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -125,9 +125,11 @@ def best_rates(workloads: list[tuple[Callable[[], None], int]], repeat: int) -> 
 
 
 def _timed(work: Callable[[], None]) -> float:
-    start = time.perf_counter()
+    # CPU time of this process: on a shared machine, time spent waiting for the core while other
+    # work runs does not count (contention for caches and the core's other thread still does).
+    start = time.process_time()
     work()
-    return time.perf_counter() - start
+    return time.process_time() - start
 
 
 @dataclass(frozen=True)
@@ -261,10 +263,13 @@ def report(figures: Figures, host: dict[str, str], pinning: str) -> str:
             f"Measured {host['date']} on {host['nproc']} CPUs ({host['cpu']}, {host['system']}),"
             f" {host['python']}, {pinning}; load average {host['load']} when the run started"
             " (the machine is shared, so figures are the best of"
-            f" {figures.repeat} passes over {figures.loans} loans).",
+            f" {figures.repeat} passes over {figures.loans} loans, in the process's CPU time).",
             "",
             "Every loan has its own `Product` object, equal to but never the same as another"
-            " loan's, as a lending app rebuilds products from the database.",
+            " loan's, as a lending app rebuilds products from the database. The rates per"
+            " second depend on how busy the machine was (the float package's own rate is the"
+            " yardstick); the ratio, measured in alternating passes on the same core, hardly"
+            " does.",
             "",
             "| What (12 monthly installments, one core) | Per second | Goal |",
             "|---|---:|---|",
@@ -293,7 +298,7 @@ def report(figures: Figures, host: dict[str, str], pinning: str) -> str:
             " and the peers' conventions, and no cache is keyed by object identity, so equal"
             " products rebuilt for every loan cost what the first one did. The earlier builder"
             " was 1.04 to 1.12 × ahead only through a second, specialised loop and plans cached"
-            " by `id()`, which a database-backed caller would rarely hit; the issue chose the"
+            " by `id()`, which a database-backed caller would rarely hit; issue 7 chose the"
             " clean path over the margin. Both spend most of their time per installment: Tandir"
             " on exact Decimal arithmetic (one multiplication, one rounding, two comparisons and"
             " two sums per row) and a dated row, the package on float rounding and its"
