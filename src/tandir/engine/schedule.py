@@ -50,7 +50,6 @@ from tandir.engine.products import (
     FeeTiming,
     InterestGraceStyle,
     InvalidTerms,
-    LoanCash,
     LoanTerms,
     Method,
     Product,
@@ -424,11 +423,10 @@ def _build(terms: LoanTerms) -> Schedule:
     else:
         rates, divisor = (annual,) * count, HUNDRED * periods_per_year
 
-    if product.fees or product.savings is not None:
-        cash = loan_cash(terms)
-    else:
-        cash = _new_row(LoanCash, (zero,) * 6)
-    fee_each, savings_each = cash.fee_each, cash.savings_each
+    cash = loan_cash(terms) if product.fees or product.savings is not None else None
+    fee_each = savings_each = zero
+    if cash is not None:
+        fee_each, savings_each = cash.fee_each, cash.savings_each
 
     repaying = count - grace.principal
     rule = METHODS[product.method]
@@ -471,11 +469,18 @@ def _build(terms: LoanTerms) -> Schedule:
     )
     set_terms(schedule, terms)
     set_rows(schedule, tuple(rows))
-    set_fees(schedule, cash.upfront_deducted + cash.upfront_separate)
-    set_separate(schedule, cash.upfront_separate)
-    set_withheld(schedule, cash.savings_withheld)
-    set_returned(schedule, cash.savings_returned)
-    set_received(schedule, amount - cash.upfront_deducted - cash.savings_withheld)
+    if cash is None:
+        set_fees(schedule, zero)
+        set_separate(schedule, zero)
+        set_withheld(schedule, zero)
+        set_returned(schedule, zero)
+        set_received(schedule, amount + zero)
+    else:
+        set_fees(schedule, cash.upfront_deducted + cash.upfront_separate)
+        set_separate(schedule, cash.upfront_separate)
+        set_withheld(schedule, cash.savings_withheld)
+        set_returned(schedule, cash.savings_returned)
+        set_received(schedule, amount - cash.upfront_deducted - cash.savings_withheld)
     return schedule
 
 
