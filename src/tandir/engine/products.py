@@ -31,7 +31,7 @@ from tandir.engine.money import (
     quantum,
     rounding_function,
 )
-from tandir.engine.strategies import STRATEGIES, Excess, Strategy
+from tandir.engine.strategies import STRATEGIES, Excess, Strategy, strategy_named
 
 HUNDRED_PERCENT = Decimal(100)
 # Rates, markups and amounts beyond these are typing mistakes, and they would overflow the
@@ -211,8 +211,8 @@ class Product:
 
     @property
     def strategy(self) -> Strategy:
-        """The allocation strategy; `validate_terms` reports an unknown name."""
-        strategy = STRATEGIES[self.allocation]
+        """The allocation strategy; an unknown name raises `UnknownStrategy`."""
+        strategy = strategy_named(self.allocation)
         if self.excess is None or self.excess is strategy.excess:
             return strategy
         return Strategy(strategy.name, strategy.rules, self.excess)
