@@ -73,6 +73,7 @@ def test_a_record_shows_every_documented_field_with_money_as_a_decimal_string(
         "sex": "female",
         "date_of_birth": "1990-04-12",
         "phone": person.phone,
+        "id_document": "national_id",
         "national_id": "AM1234567",
         "branch": {"id": world.branch_a.pk, "name": "Branch A"},
         "district": {"id": world.district_a.pk, "name": "Gyumri"},

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Annotated, Any
 
 from django.conf import settings
+from django.db import models
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -30,6 +31,7 @@ from tandir.api.schemas import (
     EducationCode,
     ErrorOut,
     HeardViaCode,
+    IdDocumentCode,
     Input,
     IsoDate,
     MoneyOut,
@@ -91,6 +93,7 @@ class BeneficiaryOut(Schema):
     sex: SexCode
     date_of_birth: datetime.date
     phone: str
+    id_document: IdDocumentCode = Field(description="The document the ID number comes from.")
     national_id: str | None
     branch: Ref
     district: Ref
@@ -199,6 +202,11 @@ CONFIRM_DESCRIPTION = (
     "the person is not one of them."
 )
 DATE_OF_BIRTH = "`YYYY-MM-DD`, within the programme's ages."
+ID_DOCUMENT_DESCRIPTION = (
+    "The document `national_id` comes from; numbers compare within one kind. "
+    "Left out at registration: a national ID card."
+)
+NOT_RECORDED = "Left out at registration: not recorded (never a guessed answer)."
 
 
 class BeneficiaryIn(Input):
@@ -208,6 +216,7 @@ class BeneficiaryIn(Input):
     sex: SexCode
     date_of_birth: IsoDate = Field(description=DATE_OF_BIRTH)
     phone: Phone = ""
+    id_document: IdDocumentCode = omittable(description=ID_DOCUMENT_DESCRIPTION)
     national_id: NationalId | None = Field(None, description="Optional: refugees may have none.")
     branch: BranchId | None = Field(
         None, description="Branch id; may be left out by staff of one branch."
@@ -218,9 +227,9 @@ class BeneficiaryIn(Input):
         [], description="Target group codes; not `youth`, which follows from the age."
     )
     projects: list[ProjectCode] = Field([], description="Codes of projects to enrol the person in.")
-    education: EducationCode = "secondary"
-    economic_activity: EconomicActivityCode = "none"
-    heard_via: HeardViaCode = "other"
+    education: EducationCode = omittable(description=NOT_RECORDED)
+    economic_activity: EconomicActivityCode = omittable(description=NOT_RECORDED)
+    heard_via: HeardViaCode = omittable(description=NOT_RECORDED)
     heard_via_detail: HeardViaDetail = ""
     household: HouseholdIn
     consent: ConsentIn
@@ -237,6 +246,7 @@ class BeneficiaryPatch(Input):
     sex: SexCode = omittable()
     date_of_birth: IsoDate = omittable(description=DATE_OF_BIRTH)
     phone: Phone | None = None
+    id_document: IdDocumentCode = omittable(description=ID_DOCUMENT_DESCRIPTION)
     national_id: NationalId | None = None
     branch: BranchId = omittable()
     district: DistrictId = omittable()
@@ -315,20 +325,22 @@ def _money(amount: Any, currency: str) -> dict[str, str] | None:
     return {"amount": format(money(amount, currency).amount, "f"), "currency": currency}
 
 
+def person_columns(beneficiary: Beneficiary) -> dict[str, Any]:
+    """The person's own columns as the form reads them (a foreign key by its id): every one of
+    them, so a change keeps each column it does not name, one added later included."""
+    values = {}
+    for name in Beneficiary.PERSON_FIELDS:
+        column = Beneficiary._meta.get_field(name)
+        assert isinstance(column, models.Field)
+        values[name] = getattr(beneficiary, column.attname)
+    return values
+
+
 def current_values(user: Any, beneficiary: Beneficiary) -> dict[str, Any]:
     """A record as API input, the base a PATCH is applied to."""
     household = beneficiary.household
     return {
-        "first_name": beneficiary.first_name,
-        "patronymic": beneficiary.patronymic,
-        "last_name": beneficiary.last_name,
-        "sex": beneficiary.sex,
-        "date_of_birth": beneficiary.date_of_birth,
-        "phone": beneficiary.phone,
-        "national_id": beneficiary.national_id,
-        "branch": beneficiary.branch_id,
-        "district": beneficiary.district_id,
-        "locality": beneficiary.locality_id,
+        **person_columns(beneficiary),
         # Derived groups (youth) follow from other facts; the form refuses them as a choice.
         "target_groups": [
             g.code
@@ -336,10 +348,6 @@ def current_values(user: Any, beneficiary: Beneficiary) -> dict[str, Any]:
             if g.code not in TargetGroup.DERIVED_CODES
         ],
         "projects": [],
-        "education": beneficiary.education,
-        "economic_activity": beneficiary.economic_activity,
-        "heard_via": beneficiary.heard_via,
-        "heard_via_detail": beneficiary.heard_via_detail,
         "household": household
         and {
             "members_count": household.members_count,
@@ -385,6 +393,7 @@ def beneficiary_out(user: Any, beneficiary: Beneficiary) -> dict[str, Any]:
         "sex": beneficiary.sex,
         "date_of_birth": beneficiary.date_of_birth,
         "phone": beneficiary.phone,
+        "id_document": beneficiary.id_document,
         "national_id": beneficiary.national_id,
         "branch": {"id": beneficiary.branch_id, "name": beneficiary.branch.name},
         "district": {"id": beneficiary.district_id, "name": beneficiary.district.name},

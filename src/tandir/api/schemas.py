@@ -22,7 +22,7 @@ from ninja import Schema
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from tandir.api.messages import pattern
-from tandir.registry.models import EconomicActivity, Education, HeardVia, Sex, Status
+from tandir.registry.models import EconomicActivity, Education, HeardVia, IdDocument, Sex, Status
 
 
 class ErrorDetail(Schema):
@@ -89,6 +89,9 @@ EconomicActivityCode = Annotated[
     str, AfterValidator(_one_of(EconomicActivity)), WithJsonSchema(_enum(EconomicActivity))
 ]
 HeardViaCode = Annotated[str, AfterValidator(_one_of(HeardVia)), WithJsonSchema(_enum(HeardVia))]
+IdDocumentCode = Annotated[
+    str, AfterValidator(_one_of(IdDocument)), WithJsonSchema(_enum(IdDocument))
+]
 
 # --- Limits ---------------------------------------------------------------------------------
 
