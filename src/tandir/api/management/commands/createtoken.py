@@ -8,8 +8,9 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from tandir.api.actions import create_token
 from tandir.api.conf import token_days
-from tandir.api.models import ApiToken, TokenScope, hash_token
+from tandir.api.models import TokenScope
 
 
 def _days(value: str) -> int:
@@ -51,14 +52,7 @@ class Command(BaseCommand):
             raise CommandError(f"No user named {options['username']!r}.") from exc
         if not user.is_active:
             raise CommandError(f"User {options['username']!r} is not active.")
-        token = ApiToken.new_token()
-        stored = ApiToken.objects.create(
-            user=user,
-            name=options["name"],
-            token_hash=hash_token(token),
-            scope=options["scope"],
-            expires_at=ApiToken.expiry(days),
-        )
+        token, stored = create_token(user, name=options["name"], scope=options["scope"], days=days)
         self.stdout.write(token)
         self.stderr.write(
             f"Keep this token now: it cannot be shown again. It may "
