@@ -312,7 +312,7 @@ def _table_counts(url: str) -> dict[str, int]:
     settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
     reason="pg_dump backups are for PostgreSQL; run the suite on PostgreSQL to test them",
 )
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_nightly_backup_restores_into_an_empty_database(world: World, tmp_path: Path) -> None:
     """deploy/backup.sh and deploy/restore.sh, on the suite's PostgreSQL database."""
     pg_bin = _postgres_bin()
