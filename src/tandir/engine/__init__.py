@@ -101,6 +101,7 @@ from tandir.engine.products import (
     InstallmentRounding,
     InterestGraceStyle,
     InvalidTerms,
+    LoanCash,
     LoanTerms,
     Method,
     Product,
@@ -109,6 +110,7 @@ from tandir.engine.products import (
     TermsError,
     balloon,
     custom_terms,
+    loan_cash,
     validate_terms,
 )
 from tandir.engine.schedule import Installment, Schedule, Totals, build_schedule
@@ -145,6 +147,7 @@ __all__ = [
     "InstallmentRounding",
     "InterestGraceStyle",
     "InvalidTerms",
+    "LoanCash",
     "LoanTerms",
     "Method",
     "NoRateOfReturn",
@@ -188,6 +191,7 @@ __all__ = [
     "effective_interest_rate",
     "initial_state",
     "irr",
+    "loan_cash",
     "minor_unit",
     "overdue_amount",
     "payoff_quote",

@@ -73,6 +73,10 @@ class FeeTiming(StrEnum):
     PER_INSTALLMENT = "per-installment"
 
 
+_UPFRONT = FeeTiming.UPFRONT
+_PER_INSTALLMENT = FeeTiming.PER_INSTALLMENT
+
+
 @dataclass(frozen=True, slots=True)
 class Fee:
     """A fee: a fixed amount, or a percentage of the amount financed when `is_percent`."""
@@ -297,10 +301,16 @@ class InvalidTerms(ValueError):
 
 
 def validate_terms(terms: LoanTerms) -> tuple[TermsError, ...]:
-    """Every problem with the terms, or an empty tuple when a schedule can be built.
+    """Every problem with the terms, or an empty tuple when a schedule can be built."""
+    return terms_problems(terms, check_cash=True)
+
+
+def terms_problems(terms: LoanTerms, check_cash: bool) -> tuple[TermsError, ...]:
+    """`validate_terms`, optionally without the check that the client leaves with something.
 
     The schedule builder calls it for every loan, so the common case (nothing wrong) is a run of
-    plain comparisons.
+    plain comparisons; the builder checks the disbursement itself with the fees and savings it
+    computes anyway (`leaves_nothing`).
     """
     errors: list[TermsError] = []
     add = errors.append
@@ -414,8 +424,8 @@ def validate_terms(terms: LoanTerms) -> tuple[TermsError, ...]:
                 f"unknown allocation strategy {product.allocation!r} (known: {known})",
             )
         )
-    if not errors and (product.fees or savings is not None):
-        _check_disbursement(add, terms)
+    if check_cash and not errors and (product.fees or savings is not None):
+        _check_disbursement(add, terms, loan_cash(terms))
     return tuple(errors)
 
 
@@ -457,7 +467,7 @@ def loan_cash(terms: LoanTerms) -> LoanCash:
     deducted = separate = fee_each = zero
     for fee in product.fees:
         value = rnd(amount * fee.value / HUNDRED_PERCENT) if fee.is_percent else fee.value + zero
-        if fee.timing is FeeTiming.PER_INSTALLMENT:
+        if fee.timing is _PER_INSTALLMENT:
             fee_each += value
         elif fee.deducted_from_disbursement:
             deducted += value
@@ -485,9 +495,18 @@ def loan_cash(terms: LoanTerms) -> LoanCash:
     return LoanCash(deducted, separate, withheld, fee_each, each, returned)
 
 
-def _check_disbursement(add: Add, terms: LoanTerms) -> None:
-    # The client must leave with something, or the APR turns negative or has no meaning.
-    deducted, separate, withheld, *_ = loan_cash(terms)
+def leaves_nothing(amount: Decimal, cash: LoanCash) -> bool:
+    """Whether upfront fees and withheld savings take the whole amount.
+
+    The client must leave with something, or the APR turns negative or has no meaning.
+    """
+    return cash.upfront_deducted + cash.upfront_separate + cash.savings_withheld >= amount
+
+
+def _check_disbursement(add: Add, terms: LoanTerms, cash: LoanCash) -> None:
+    if not leaves_nothing(terms.amount, cash):
+        return
+    deducted, separate, withheld, *_ = cash
     amount = terms.amount
     if deducted + separate >= amount:
         upfront = [fee for fee in terms.product.fees if fee.timing is FeeTiming.UPFRONT]
@@ -635,21 +654,21 @@ def _check_custom(add: Add, terms: LoanTerms, known_currency: bool) -> None:
 
 
 def _check_fees(add: Add, product: Product) -> None:
+    qard_hasan = product.method is _QARD_HASAN
     for fee in product.fees:
-        field = f"fees.{fee.name}"
-        if not fee.value.is_finite() or fee.value < ZERO:
-            add(TermsError(field, "negative", "must be zero or more"))
-        elif fee.value > MAX_AMOUNT:
-            add(TermsError(field, "too_large", f"must be at most {MAX_AMOUNT:,}"))
-        elif fee.is_percent and fee.timing is FeeTiming.UPFRONT and fee.value >= HUNDRED_PERCENT:
-            add(TermsError(field, "too_large", "must be less than 100% of the amount"))
-        if product.method is Method.QARD_HASAN and (
-            fee.is_percent or fee.timing is FeeTiming.PER_INSTALLMENT
-        ):
+        value = fee.value
+        upfront = fee.timing is _UPFRONT
+        if not value.is_finite() or value < ZERO:
+            add(TermsError(f"fees.{fee.name}", "negative", "must be zero or more"))
+        elif value > MAX_AMOUNT:
+            add(TermsError(f"fees.{fee.name}", "too_large", f"must be at most {MAX_AMOUNT:,}"))
+        elif fee.is_percent and upfront and value >= HUNDRED_PERCENT:
+            add(TermsError(f"fees.{fee.name}", "too_large", "must be less than 100% of the amount"))
+        if qard_hasan and (fee.is_percent or not upfront):
             # A Qard Hasan service fee must not grow with the amount or the term.
             add(
                 TermsError(
-                    field,
+                    f"fees.{fee.name}",
                     "not_allowed",
                     "a qard-hasan service fee must be one fixed amount,"
                     " not a percentage or per installment",
@@ -676,6 +695,8 @@ __all__ = [
     "TermsError",
     "balloon",
     "custom_terms",
+    "leaves_nothing",
     "loan_cash",
+    "terms_problems",
     "validate_terms",
 ]

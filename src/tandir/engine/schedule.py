@@ -54,7 +54,9 @@ from tandir.engine.products import (
     Method,
     Product,
     TermsError,
+    leaves_nothing,
     loan_cash,
+    terms_problems,
     validate_terms,
 )
 
@@ -384,7 +386,7 @@ def build_schedule(terms: LoanTerms) -> Schedule:
 
 
 def _build(terms: LoanTerms) -> Schedule:
-    errors = validate_terms(terms)
+    errors = terms_problems(terms, check_cash=False)
     if errors:
         raise InvalidTerms(errors)
     product = terms.product
@@ -426,6 +428,8 @@ def _build(terms: LoanTerms) -> Schedule:
     cash = loan_cash(terms) if product.fees or product.savings is not None else None
     fee_each = savings_each = zero
     if cash is not None:
+        if leaves_nothing(amount, cash):
+            raise InvalidTerms(validate_terms(terms))
         fee_each, savings_each = cash.fee_each, cash.savings_each
 
     repaying = count - grace.principal
