@@ -48,6 +48,8 @@ REPORT = ROOT / "docs" / "benchmarks.md"
 START_MARK = "<!-- bench_engine:start -->"
 END_MARK = "<!-- bench_engine:end -->"
 SCHEDULE_GOAL = 50_000
+# The float package's rate in a run on a quiet core of this machine, to read a busy run by.
+QUIET_PACKAGE_RATE, QUIET_PACKAGE_DATE = 114_083, "2026-11-25"
 DISCLOSURE_GOAL = 10_000
 INSTALLMENTS = 12
 RATES = (Decimal(18), Decimal(24), Decimal(30), Decimal(36))
@@ -285,6 +287,11 @@ def report(figures: Figures, host: dict[str, str], pinning: str) -> str:
             f" {'met' if ratio > 1 else '**not met**'} |",
             f"| APR + EIR (Decimal IRR, MFTransparency method) | {apr:,.0f} |"
             f" ≥ {DISCLOSURE_GOAL:,}: {verdict(apr, DISCLOSURE_GOAL)} |",
+            "",
+            f"When this machine was quiet ({QUIET_PACKAGE_DATE}) the float package ran"
+            f" {QUIET_PACKAGE_RATE:,}/s; at the ratio above Tandir would run about"
+            f" {ratio * QUIET_PACKAGE_RATE:,.0f} declining schedules/s there (an estimate from the"
+            " ratio, not a measurement).",
             "",
             f"On the same loans the float package's installments, read to the cent, differ from"
             f" Tandir's exact ones on {differ} of {figures.loans} loans ({only_last} of them"
