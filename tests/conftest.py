@@ -47,3 +47,12 @@ def _reference_data(request: pytest.FixtureRequest) -> None:
 
     if not TargetGroup.objects.exists():
         _SEED(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _english_outside_requests() -> None:
+    # A request in another language leaves it active in the thread; a command run by the next
+    # test would then answer in it.
+    from django.utils import translation
+
+    translation.activate("en")

@@ -54,7 +54,7 @@ def xlsx_rows(content: bytes) -> list[list[str]]:
 
 
 def csv_rows(content: bytes) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(content.decode("utf-8"), newline="")))
+    return list(csv.reader(io.StringIO(content.decode("utf-8-sig"), newline="")))
 
 
 # --- Nothing runs -------------------------------------------------------------------------------
@@ -86,7 +86,7 @@ def test_csv_export_guards_each_value_a_spreadsheet_would_run(world: World) -> N
 
 def test_csv_export_quotes_every_cell(world: World) -> None:
     people_named(world, HARMLESS)
-    text = export_bytes(world.manager_a, "csv").decode("utf-8")
+    text = export_bytes(world.manager_a, "csv").decode("utf-8-sig")
     assert text.startswith('"id","first_name","patronymic","last_name","sex"')
     # A reader whose list separator is ";" still sees one cell, not a cell starting with "=".
     assert '"Anna;=1+1"' in text

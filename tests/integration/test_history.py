@@ -204,3 +204,46 @@ def test_the_person_page_costs_the_same_queries_however_many_changes(
     assert many == few
     with django_assert_max_num_queries(30):
         assert client.get(f"/beneficiaries/{person.pk}/").status_code == 200
+
+
+def test_an_import_leaves_history_as_the_import_channel_with_its_groups(
+    world: World, tmp_path: Any
+) -> None:
+    from django.core.management import call_command
+
+    path = tmp_path / "people.csv"
+    path.write_text(
+        "first_name,last_name,sex,date_of_birth,phone,branch,district,household_members,"
+        "household_head_sex,target_groups\n"
+        "Lusine,Grigoryan,female,1991-02-03,091 000111,A,Gyumri,3,female,refugee\n",
+        encoding="utf-8",
+    )
+    call_command("import_beneficiaries", str(path), "--as", world.intake_a.username)
+    person = Beneficiary.objects.get(last_name="Grigoryan")
+    created = person.changes.get()
+    assert (created.history_type, created.history_channel) == ("+", "import")
+    assert created.history_user_id == world.intake_a.pk
+    assert Consent.changes.filter(beneficiary_id=person.pk).exists()
+    page = client_for(world.intake_a).get(f"/beneficiaries/{person.pk}/")
+    groups = [c for c in page.context["changes"] if c.what == "Target groups"]
+    assert [f.label for c in groups for f in c.fields] == ["Refugee"]
+    assert {c.channel for c in page.context["changes"]} == {"import"}
+
+
+def test_an_import_refuses_a_phone_kept_as_an_alias_after_a_merge(
+    world: World, pair: tuple[Beneficiary, Beneficiary], tmp_path: Any
+) -> None:
+    from tandir.registry.imports import import_beneficiaries
+
+    kept, duplicate = pair
+    actions.merge_beneficiaries(world.manager_a, kept, duplicate)
+    path = tmp_path / "people.csv"
+    path.write_text(
+        "first_name,last_name,sex,date_of_birth,phone,branch,district,household_members,"
+        "household_head_sex\n"
+        "Someone,Else,female,1991-02-03,+374 99 000111,A,Gyumri,3,female\n",
+        encoding="utf-8",
+    )
+    result = import_beneficiaries(world.intake_a, path)
+    assert [(e.line, e.column) for e in result.errors] == [(2, "phone")]
+    assert not Beneficiary.objects.filter(last_name="Else").exists()

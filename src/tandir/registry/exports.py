@@ -153,6 +153,9 @@ def csv_cell(value: str) -> str:
 
 def _csv(user: Any, people: QuerySet[Beneficiary]) -> str:
     buffer = io.StringIO()
+    # A byte-order mark, so Excel reads Armenian, Cyrillic and Urdu names as UTF-8; the import
+    # reads it too (utf-8-sig).
+    buffer.write("\ufeff")
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
     writer.writerow(header())
     writer.writerows([csv_cell(cell) for cell in row] for row in rows(user, people))

@@ -34,7 +34,6 @@ from typing import Any
 from xml.parsers import expat
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -53,16 +52,13 @@ from tandir.core.errors import TandirError
 from tandir.core.models import TargetGroup
 from tandir.orgs.models import District
 from tandir.orgs.roles import Right, has_right
-from tandir.registry.actions import household_from, new_beneficiary
+from tandir.registry.actions import ImportedPerson, register_imported
 from tandir.registry.duplicates import keys_for, possibly_same_person
 from tandir.registry.forms import BeneficiaryForm, KnownChoices
 from tandir.registry.models import (
+    AliasKind,
     Beneficiary,
-    Consent,
-    Enrolment,
-    Household,
-    Status,
-    StatusChange,
+    BeneficiaryAlias,
 )
 from tandir.registry.queries import beneficiaries_in_scope
 
@@ -827,6 +823,14 @@ def _check_duplicates(officer: Any, rows: list[_Row], result: ImportResult) -> N
                 value = _identity(numbers, column)
                 if value:
                     holders[column, value] = b
+        # A phone kept as an alias when two records merged still belongs to the kept person.
+        for alias in BeneficiaryAlias.objects.filter(
+            organization_id=org,
+            kind=AliasKind.PHONE,
+            value__in=phones[start : start + CHUNK],
+            beneficiary__merged_into=None,
+        ).select_related("beneficiary"):
+            holders.setdefault(("phone", alias.value), alias.beneficiary)
     remaining = []
     taken: list[tuple[_Row, str, Beneficiary]] = []
     for row in rows:
@@ -935,56 +939,9 @@ def import_beneficiaries(
     result, rows = validate_file(officer, path, progress)
     if result.errors:
         return result
-    new_rows = [r for r in rows if not r.already_registered]
-    _write(officer, new_rows, today or timezone.localdate())
+    new_rows = [
+        ImportedPerson(r.data, r.possible_duplicate_of) for r in rows if not r.already_registered
+    ]
+    register_imported(officer, new_rows, today=today or timezone.localdate())
     result.created = len(new_rows)
     return result
-
-
-@transaction.atomic
-def _write(officer: Any, rows: list[_Row], today: datetime.date) -> None:
-    org = officer.organization_id
-    for start in range(0, len(rows), CHUNK):
-        chunk = rows[start : start + CHUNK]
-        households = Household.objects.bulk_create(household_from(r.data, org) for r in chunk)
-        people = []
-        for r, household in zip(chunk, households, strict=True):
-            person = new_beneficiary(officer, r.data, today)
-            person.household = household
-            person.possible_duplicate_of = r.possible_duplicate_of
-            people.append(person)
-        Beneficiary.objects.bulk_create(people)
-        groups_through = Beneficiary.target_groups.through
-        groups_through.objects.bulk_create(
-            groups_through(beneficiary_id=p.pk, targetgroup_id=g.pk)
-            for r, p in zip(chunk, people, strict=True)
-            for g in r.data.get("target_groups") or []
-        )
-        Enrolment.objects.bulk_create(
-            Enrolment(organization_id=org, beneficiary=p, project=project, enrolled_on=today)
-            for r, p in zip(chunk, people, strict=True)
-            for project in r.data.get("projects") or []
-        )
-        Consent.objects.bulk_create(
-            Consent(
-                organization_id=org,
-                beneficiary=p,
-                given_on=today,
-                follow_up_surveys=bool(r.data.get("consent_surveys")),
-                network_sharing=bool(r.data.get("consent_sharing")),
-                recorded_by=officer,
-            )
-            for r, p in zip(chunk, people, strict=True)
-        )
-        StatusChange.objects.bulk_create(
-            StatusChange(
-                organization_id=org,
-                beneficiary=p,
-                from_status="",
-                to_status=Status.REGISTERED,
-                changed_on=today,
-                changed_by=officer,
-                note=_("Imported"),
-            )
-            for p in people
-        )

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
+from tandir.core.audit import channel
 from tandir.orgs.models import StaffUser
 from tandir.registry.imports import count_lines, import_beneficiaries
 
@@ -37,13 +38,16 @@ class Command(BaseCommand):
                 _("No active user %(name)s") % {"name": options["username"]}
             ) from exc
         total = count_lines(path)  # None for a file that cannot be read: the import says why
-        with tqdm(
-            total=total,
-            desc=_("Checking"),
-            unit=_("line"),
-            disable=options["no_progress"] or (total or 0) < 200,
-            file=self.stderr._out,
-        ) as bar:
+        with (
+            tqdm(
+                total=total,
+                desc=_("Checking"),
+                unit=_("line"),
+                disable=options["no_progress"] or (total or 0) < 200,
+                file=self.stderr._out,
+            ) as bar,
+            channel("import"),
+        ):
             result = import_beneficiaries(officer, path, progress=bar.update)
         if result.ignored_columns:
             shown = result.ignored_columns[:SHOWN_IGNORED_COLUMNS]
