@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable
@@ -22,6 +23,8 @@ import pytest
 import schemathesis
 import werkzeug.test
 from django.core.handlers.wsgi import WSGIHandler
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events, from_schema
 from schemathesis.engine.statistic import Statistic
@@ -59,17 +62,39 @@ include-method-regex = "POST|PATCH"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "422"]
 """
 
-_django = WSGIHandler()
 
+class Application:
+    """Django as a server runs it, keeping each thread's database connection for the whole run:
+    a new PostgreSQL connection per request, authentication and all, doubled the run's time.
+    `close()` ends them from the test's thread, so no session outlives the test database."""
 
-def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-    """Django as a server runs it: closing the response ends the request, which closes the
-    thread's database connection, so no session outlives the run."""
-    response = _django(environ, start_response)
-    try:
-        return [b"".join(response)]
-    finally:
-        response.close()
+    def __init__(self) -> None:
+        self.django = WSGIHandler()
+        self.kept: list[BaseDatabaseWrapper] = []
+        self.lock = threading.Lock()
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        response = self.django(environ, start_response)
+        try:
+            return [b"".join(response)]
+        finally:
+            response.close()  # ends the request, as a server does
+            self._keep(connections[DEFAULT_DB_ALIAS])
+
+    def _keep(self, connection: BaseDatabaseWrapper) -> None:
+        with self.lock:
+            if connection not in self.kept:
+                connection.inc_thread_sharing()
+                self.kept.append(connection)
+
+    def close(self) -> None:
+        for connection in self.kept:
+            if connection is not connections[DEFAULT_DB_ALIAS]:
+                connection.close()
+            connection.dec_thread_sharing()
+        self.kept.clear()
 
 
 @pytest.fixture
@@ -105,21 +130,26 @@ def failure_report(statistic: Statistic) -> list[str]:
 @pytest.mark.django_db(transaction=True)  # the engine's worker thread has its own connection
 @pytest.mark.usefixtures("_in_process_transport")
 def test_schemathesis_finds_no_failure_in_a_seeded_run_of_every_phase_and_check(
-    world: World,
+    world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setitem(connections[DEFAULT_DB_ALIAS].settings_dict, "CONN_MAX_AGE", None)
+    application = Application()
     token = token_for(world.intake_a)
     config = SchemathesisConfig.from_str(CONFIG.format(seed=SEED, examples=EXAMPLES, token=token))
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application, config=config)
     statistic = Statistic()
     errors: list[str] = []
     started = time.monotonic()
-    for event in from_schema(schema).execute():
-        if isinstance(event, events.ScenarioFinished):
-            statistic.on_scenario_finished(event.recorder)
-        elif isinstance(event, events.NonFatalError):
-            errors.append(f"{event.label}: {''.join(traceback.format_exception(event.value))}")
-        elif isinstance(event, events.FatalError):
-            errors.append("".join(traceback.format_exception(event.exception)))
+    try:
+        for event in from_schema(schema).execute():
+            if isinstance(event, events.ScenarioFinished):
+                statistic.on_scenario_finished(event.recorder)
+            elif isinstance(event, events.NonFatalError):
+                errors.append(f"{event.label}: {''.join(traceback.format_exception(event.value))}")
+            elif isinstance(event, events.FatalError):
+                errors.append("".join(traceback.format_exception(event.exception)))
+    finally:
+        application.close()
     seconds = time.monotonic() - started
     print(f"schemathesis: {statistic.total_cases} cases in {seconds:.1f} s, seed {SEED}")
 
