@@ -9,18 +9,28 @@ from __future__ import annotations
 import os
 import sys
 
-USAGE = """usage: tandir COMMAND [ARGS]
+USAGE = """usage: tandir COMMAND [ARGS]     (tandir COMMAND --help for a command's options)
 
-commands:
+running Tandir:
   demo [--serve] [--port N]     migrate an SQLite database, load the demo programme if empty
   serve [--port N]              serve Tandir on http://127.0.0.1:8000 (development server)
   serve --production            serve with gunicorn and the production settings
   migrate                       create or update the database tables
-  createadmin                   create an administrator account
-  import beneficiaries FILE     import beneficiaries from CSV or XLSX (all or nothing)
-  schedule --amount ... --json  print a repayment schedule with APR and EIR
   compilemessages               compile the translation catalogues
-  (any other Django management command)
+
+people and accounts:
+  createadmin                   create an administrator account
+  createtoken USERNAME [--days N] [--scope read|read_write]
+                                make an API token (shown once)
+  purgeidempotency              delete stored API answers older than their lifetime
+  import beneficiaries FILE --as USERNAME
+                                import beneficiaries from CSV or XLSX (all or nothing)
+
+loan engine:
+  schedule --amount ... [--json]
+                                print a repayment schedule with APR and EIR
+
+Any other Django management command passes through (tandir check --deploy).
 """
 
 

@@ -15,9 +15,10 @@ import re
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -93,7 +94,7 @@ def people(name: str) -> list[Beneficiary]:
     )
 
 
-def share(persons: list[Beneficiary], test) -> float:
+def share(persons: Sequence[Any], test: Callable[[Any], Any]) -> float:
     return sum(1 for p in persons if test(p)) / len(persons)
 
 
@@ -141,6 +142,7 @@ def test_every_role_has_an_account_in_each_member_organisation_and_the_network(d
         admin = StaffUser.objects.get(organization__name=name, role=Role.ADMINISTRATOR)
         assert (admin.is_staff, admin.is_superuser) == (True, False)
     analyst = StaffUser.objects.get(username="network.analyst")
+    assert analyst.organization is not None
     assert (analyst.role, analyst.organization.name) == (Role.NETWORK_ANALYST, NETWORK_NAME)
     assert StaffUser.objects.get(username="am.loan.gyumri").branches.get().name == "Gyumri"
     # One shared password, hashed once; checked on one account with the hasher that made it.
@@ -292,6 +294,7 @@ def test_createadmin_creates_an_administrator_and_their_organisation(db):
     user = StaffUser.objects.get(username="lusine")
     assert (user.role, user.is_staff, user.is_superuser) == (Role.ADMINISTRATOR, True, False)
     assert user.check_password("a-long-password")
+    assert user.organization is not None
     assert (user.organization.name, user.organization.kind) == ("Shirak Microcredit", "mfi")
     assert "Created the administrator" in out.getvalue()
 
@@ -305,9 +308,9 @@ def test_createadmin_joins_an_existing_organisation_and_refuses_a_taken_username
         stdout=io.StringIO(),
     )
     assert Organization.objects.filter(name=AZERBAIJANI_MFI_NAME).count() == 1
-    assert StaffUser.objects.get(username="kur.second.admin").organization.name == (
-        AZERBAIJANI_MFI_NAME
-    )
+    second = StaffUser.objects.get(username="kur.second.admin").organization
+    assert second is not None
+    assert second.name == (AZERBAIJANI_MFI_NAME)
     with pytest.raises(CommandError, match="already exists"):
         call_command(
             "createadmin", username="am.admin", organization="X", password="a-long-password"
@@ -329,5 +332,6 @@ def test_the_demo_has_repeat_registrations_for_a_manager_to_merge(demo, db):
     assert demo.possible_duplicates == flagged.count() == 4
     for repeat in flagged.select_related("possible_duplicate_of"):
         original = repeat.possible_duplicate_of
+        assert original is not None
         assert repeat.district_id == original.district_id
         assert repeat.name_latin.split()[-1] == original.name_latin.split()[-1]

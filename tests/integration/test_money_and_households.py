@@ -6,6 +6,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django import forms
 from django.db import IntegrityError, transaction
 
 from tandir.core.money import CURRENCIES, money
@@ -18,9 +19,9 @@ from tests.factories import World, beneficiary_data
 
 def test_currencies_come_from_the_engine() -> None:
     assert set(CURRENCIES) == set(MINOR_UNITS)
-    choices = {
-        value for value, _label in BeneficiaryForm.base_fields["household_income_currency"].choices
-    }
+    field = BeneficiaryForm.base_fields["household_income_currency"]
+    assert isinstance(field, forms.ChoiceField)
+    choices = {value for value, _label in field.choices}  # type: ignore[misc,union-attr]
     assert choices == {"", *MINOR_UNITS}
 
 
