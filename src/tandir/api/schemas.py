@@ -36,11 +36,22 @@ class ErrorDetail(Schema):
         None, description="For `invalid`: messages per field (`household.members_count`)."
     )
     existing_id: int | None = Field(
-        None, description="For `duplicate_phone` / `duplicate_national_id`: the record holding it."
+        None,
+        description=(
+            "For `duplicate_phone` / `duplicate_national_id`: the record holding it, only when "
+            "you may open that record."
+        ),
     )
     field: str | None = Field(None, description="For duplicates: which field matched.")
     candidate_ids: list[int] | None = Field(
-        None, description="For `possible_duplicate`: the similar records to check."
+        None, description="For `possible_duplicate`: the similar records you may open, to check."
+    )
+    outside_scope: int | None = Field(
+        None,
+        description=(
+            "For `possible_duplicate`: how many similar people are in branches you cannot see; "
+            "they are not named."
+        ),
     )
 
 
