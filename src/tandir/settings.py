@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "tandir.core",
     "tandir.orgs",
     "tandir.registry",
+    "tandir.ledger",
+    "tandir.lending",
     "tandir.api",
     "tandir.web",
     "tandir.demo",

@@ -150,7 +150,7 @@ def test_every_role_has_an_account_in_each_member_organisation_and_the_network(d
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
     assert analyst.check_password(DEMO_PASSWORD)
     assert demo.logins == demo_logins()
-    assert len(demo.logins) == demo.staff == StaffUser.objects.count() == 27
+    assert len(demo.logins) == demo.staff == StaffUser.objects.count() == 31
 
 
 def test_about_500_participants_are_registered_300_armenian_and_200_azerbaijani(demo, db):

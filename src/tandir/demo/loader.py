@@ -227,6 +227,8 @@ def _staff(prefix: str, people: dict[str, tuple[str, str]], branches: Sequence[B
         spec("trainer", Role.TRAINER),
         spec("advisor", Role.BUSINESS_ADVISOR),
         spec("appraiser", Role.LOAN_APPRAISER),
+        spec("committee", Role.CREDIT_COMMITTEE),
+        spec("accountant", Role.ACCOUNTANT),
     ]
     return specs
 
@@ -246,6 +248,8 @@ ARMENIAN_STAFF = _staff(
         "trainer": ("Narine", "Avetisyan"),
         "advisor": ("Vahe", "Martirosyan"),
         "appraiser": ("Gevorg", "Manukyan"),
+        "committee": ("Ruzanna", "Hovhannisyan"),
+        "accountant": ("Hayk", "Vardanyan"),
     },
     ARMENIAN_BRANCHES,
 )
@@ -267,6 +271,8 @@ AZERBAIJANI_STAFF = _staff(
         "trainer": ("Aysel", "Həsənova"),
         "advisor": ("Tural", "Kərimov"),
         "appraiser": ("Rəşad", "Abbasov"),
+        "committee": ("Səbinə", "İsmayılova"),
+        "accountant": ("Emil", "Hüseynov"),
     },
     AZERBAIJANI_BRANCHES,
 )
@@ -369,7 +375,7 @@ class _Applicant:
 class _Loader:
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
-        self.password_hash = make_password(DEMO_PASSWORD)  # hashed once: 27 hashes take seconds
+        self.password_hash = make_password(DEMO_PASSWORD)  # hashed once: 31 hashes take seconds
         self.groups = {g.code: g for g in TargetGroup.objects.all()}
         self.districts: dict[tuple[str, str, str], District] = {}
         self.localities: dict[int, list[Locality]] = {}

@@ -51,6 +51,9 @@ class InstallmentDue:
     fees: Decimal
     savings: Decimal
     penalty: Decimal
+    # The day the penalty was charged: payments before it did not owe it (so a back-dated
+    # payment or a replay of the history allocates as it would have on its own date).
+    penalty_from: date | None = None
 
     @property
     def unpaid(self) -> Decimal:
@@ -162,7 +165,9 @@ def initial_state(schedule: Schedule) -> RepaymentState:
     )
 
 
-def charge_penalty(state: RepaymentState, number: int, amount: Decimal) -> RepaymentState:
+def charge_penalty(
+    state: RepaymentState, number: int, amount: Decimal, on: date | None = None
+) -> RepaymentState:
     """Add a late-payment penalty to an installment.
 
     For Murabaha the penalty goes to charity, never to income; the ledger keeps it apart.
@@ -171,23 +176,31 @@ def charge_penalty(state: RepaymentState, number: int, amount: Decimal) -> Repay
         raise ValueError("a penalty cannot be negative")
     rows = list(state.installments)
     row = rows[number - 1]
-    rows[number - 1] = replace(row, penalty=row.penalty + amount)
+    rows[number - 1] = replace(
+        row, penalty=row.penalty + amount, penalty_from=on if on is not None else row.penalty_from
+    )
     return replace(state, installments=tuple(rows))
 
 
 class _Work:
     """Mutable scratch copy of the unpaid amounts while one payment is allocated."""
 
-    __slots__ = ("dates", "left", "lines", "numbers", "unpaid")
+    __slots__ = ("dates", "left", "lines", "numbers", "on", "penalty_from", "unpaid")
 
-    def __init__(self, state: RepaymentState, amount: Decimal) -> None:
+    def __init__(self, state: RepaymentState, amount: Decimal, on: date) -> None:
         self.numbers = [row.number for row in state.installments]
         self.dates = [row.due_date for row in state.installments]
         self.unpaid = [row.amounts() for row in state.installments]
+        self.penalty_from = [row.penalty_from for row in state.installments]
+        self.on = on
         self.left = amount
         self.lines: list[AllocationLine] = []
 
     def pay(self, index: int, component: Component) -> None:
+        if component is Component.PENALTY:
+            charged = self.penalty_from[index]
+            if charged is not None and self.on < charged:
+                return  # not owed yet on this date
         owed = self.unpaid[index][component]
         if owed <= ZERO or self.left <= ZERO:
             return
@@ -264,7 +277,7 @@ def allocate(state: RepaymentState, payment: Payment) -> tuple[RepaymentState, A
         raise ValueError("held credit is applied by the payment history, not allocated")
     strategy = state.strategy
     with localcontext(ENGINE_CONTEXT):
-        work = _Work(state, payment.amount)
+        work = _Work(state, payment.amount, payment.paid_on)
         for rule in strategy.rules:
             _apply_rule(work, rule, payment.paid_on)
         if work.left > ZERO:
@@ -284,7 +297,7 @@ def _apply_held_credit(state: RepaymentState, on: date) -> tuple[RepaymentState,
     if state.credit <= ZERO:
         return state, None
     with localcontext(ENGINE_CONTEXT):
-        work = _Work(state, state.credit)
+        work = _Work(state, state.credit, on)
         for rule in state.strategy.rules:
             _apply_rule(work, rule, on, Scope.DUE)
         applied = state.credit - work.left
@@ -330,6 +343,7 @@ def _rows(
             amounts[Component.FEES],
             amounts[Component.SAVINGS],
             amounts[Component.PENALTY],
+            row.penalty_from,
         )
         for row, amounts in zip(state.installments, unpaid, strict=True)
     )

@@ -264,6 +264,8 @@ class Role(models.TextChoices):
     BUSINESS_ADVISOR = "business_advisor", _("Business advisor")
     LOAN_APPRAISER = "loan_appraiser", _("Loan appraiser")
     LOAN_OFFICER = "loan_officer", _("Loan officer")
+    CREDIT_COMMITTEE = "credit_committee", _("Credit committee member")
+    ACCOUNTANT = "accountant", _("Accountant")
     ME_OFFICER = "me_officer", _("M&E officer")
     NETWORK_ANALYST = "network_analyst", _("Network analyst")
 

@@ -26,7 +26,21 @@ class Right(StrEnum):
     MOVE_TO_BORROWER = "move_to_borrower"
     EXIT = "exit"  # record that a person left the programme
     MANAGE_STAFF = "manage_staff"
-    MANAGE_ORGANIZATION = "manage_organization"  # branches, projects, the organisation itself
+    # Branches, projects, loan products, funds, partner banks, the chart of accounts.
+    MANAGE_ORGANIZATION = "manage_organization"
+    # Lending, each step its own right; four eyes is a rule of the actions on top of these.
+    APPLY = "apply"  # take a loan application, prepare it for appraisal
+    APPRAISE = "appraise"  # repayment capacity, site visit, recommendation
+    APPROVE = "approve"  # decide as the credit committee, within the role's limits
+    DISBURSE = "disburse"  # send disbursement instructions to the partner bank
+    CONFIRM_DISBURSEMENT = "confirm_disbursement"  # record the bank's confirmation
+    COLLECT = "collect"  # repayments at the counter, collection sheets, bank statements
+    CORRECT = "correct"  # reverse or back-date repayments
+    REQUEST_CHANGE = "request_change"  # ask for rescheduling or write-off
+    DECIDE_CHANGE = "decide_change"  # approve rescheduling or write-off
+    FOLLOW_UP = "follow_up"  # arrears notes, promises to pay
+    MANAGE_GROUPS = "manage_groups"  # solidarity groups and centres
+    SEE_LEDGER = "see_ledger"
 
 
 ROLE_RIGHTS: dict[str, frozenset[Right]] = {
@@ -44,6 +58,17 @@ ROLE_RIGHTS: dict[str, frozenset[Right]] = {
             Right.MOVE_TO_PLANNING,
             Right.MOVE_TO_BORROWER,
             Right.EXIT,
+            Right.APPLY,
+            Right.APPRAISE,
+            Right.APPROVE,
+            Right.DISBURSE,
+            Right.CONFIRM_DISBURSEMENT,
+            Right.COLLECT,
+            Right.CORRECT,
+            Right.REQUEST_CHANGE,
+            Right.FOLLOW_UP,
+            Right.MANAGE_GROUPS,
+            Right.SEE_LEDGER,
         }
     ),
     Role.INTAKE_OFFICER: frozenset(
@@ -58,8 +83,41 @@ ROLE_RIGHTS: dict[str, frozenset[Right]] = {
     ),
     Role.TRAINER: frozenset({Right.SEE_RECORDS, Right.MOVE_TO_TRAINING}),
     Role.BUSINESS_ADVISOR: frozenset({Right.SEE_RECORDS, Right.MOVE_TO_PLANNING}),
-    Role.LOAN_APPRAISER: frozenset({Right.SEE_RECORDS}),
-    Role.LOAN_OFFICER: frozenset({Right.SEE_RECORDS, Right.EXPORT, Right.MOVE_TO_BORROWER}),
+    Role.LOAN_APPRAISER: frozenset({Right.SEE_RECORDS, Right.APPRAISE}),
+    Role.LOAN_OFFICER: frozenset(
+        {
+            Right.SEE_RECORDS,
+            Right.EXPORT,
+            Right.MOVE_TO_BORROWER,
+            Right.APPLY,
+            Right.DISBURSE,
+            Right.COLLECT,
+            Right.REQUEST_CHANGE,
+            Right.FOLLOW_UP,
+            Right.MANAGE_GROUPS,
+        }
+    ),
+    Role.CREDIT_COMMITTEE: frozenset(
+        {
+            Right.SEE_RECORDS,
+            Right.SEE_WHOLE_ORGANIZATION,
+            Right.APPROVE,
+            Right.DECIDE_CHANGE,
+            Right.SEE_LEDGER,
+        }
+    ),
+    Role.ACCOUNTANT: frozenset(
+        {
+            Right.SEE_RECORDS,
+            Right.SEE_WHOLE_ORGANIZATION,
+            Right.EXPORT,
+            Right.DISBURSE,
+            Right.CONFIRM_DISBURSEMENT,
+            Right.COLLECT,
+            Right.CORRECT,
+            Right.SEE_LEDGER,
+        }
+    ),
     Role.ME_OFFICER: frozenset(
         {
             Right.SEE_RECORDS,

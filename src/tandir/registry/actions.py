@@ -34,6 +34,7 @@ from tandir.registry.locks import (
     lock_beneficiary,
     lock_consents,
     lock_household,
+    lock_person,
 )
 from tandir.registry.models import (
     AliasKind,
@@ -645,3 +646,30 @@ def _bulk_groups(persons: list[Beneficiary], groups: list[list[Any]]) -> None:
         )
         for row in rows
     )
+
+
+@transaction.atomic
+def start_borrowing(
+    officer: StaffUser, beneficiary: Beneficiary, *, on: datetime.date | None = None
+) -> StatusChange | None:
+    """A loan was disbursed: the person becomes a borrower (unless already one).
+
+    Called by lending's disbursement, whose own right (confirming a disbursement) was checked;
+    the stage follows from the loan, not from a choice of the officer's.
+    """
+    locked = lock_person(beneficiary.pk)
+    if locked.status in (Status.BORROWER, Status.EXITED):
+        return None
+    change = StatusChange.objects.create(
+        organization_id=locked.organization_id,
+        beneficiary=locked,
+        from_status=locked.status,
+        to_status=Status.BORROWER,
+        changed_on=on or timezone.localdate(),
+        changed_by=officer,
+        note=_("Loan disbursed"),
+    )
+    locked.status = Status.BORROWER
+    _stamp(officer, locked)
+    locked.save(update_fields=["status", "updated_at"])
+    return change

@@ -40,3 +40,8 @@ def lock_consents(beneficiary: Beneficiary) -> list[Consent]:
 
 def lock_household(household_id: int) -> Household:
     return Household.objects.select_for_update().get(pk=household_id)
+
+
+def lock_person(beneficiary_id: int) -> Beneficiary:
+    """A person, locked, for another app's action that has checked its own scope."""
+    return Beneficiary.objects.select_for_update().get(pk=beneficiary_id)

@@ -245,3 +245,15 @@ def paid_by(allocations: tuple[Allocation, ...]) -> Decimal:
 
 def unpaid_total(state: RepaymentState) -> Decimal:
     return sum((row.unpaid for row in state.installments), Decimal(0))
+
+
+def test_a_payment_made_before_a_penalty_was_charged_does_not_pay_it() -> None:
+    product = Product(Method.FLAT, "USD", annual_rate_percent=Decimal(24))
+    schedule = build_schedule(LoanTerms(product, Decimal(1000), 3, date(2026, 1, 15)))
+    state = charge_penalty(initial_state(schedule), 1, Decimal("5.00"), on=date(2026, 3, 1))
+    before, early = allocate(state, Payment("p1", date(2026, 2, 20), Decimal("10.00")))
+    assert Component.PENALTY not in {line.component for line in early.lines}
+    assert before.installment(1).penalty == Decimal("5.00")
+    after, late = allocate(state, Payment("p2", date(2026, 3, 2), Decimal("10.00")))
+    assert late.lines[0].component is Component.PENALTY
+    assert after.installment(1).penalty == Decimal("0.00")

@@ -1,0 +1,100 @@
+"""Reads of the ledger: balances, the trial balance, and the check against the loan sub-ledger."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Sum
+from django.db.models.functions import Coalesce
+
+from tandir.ledger.charts import AccountType
+from tandir.ledger.models import Account, JournalEntry, JournalLine
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class TrialBalanceRow:
+    account: Account
+    currency: str
+    debit: Decimal
+    credit: Decimal
+
+    @property
+    def balance(self) -> Decimal:
+        """Debit minus credit: positive for assets and expenses in their normal state."""
+        return self.debit - self.credit
+
+
+def trial_balance(
+    organization_id: int, as_of: datetime.date, *, branch_id: int | None = None
+) -> list[TrialBalanceRow]:
+    """Totals of every account and currency up to and including a date, in one query."""
+    lines = JournalLine.objects.filter(organization_id=organization_id, entry_date__lte=as_of)
+    if branch_id is not None:
+        lines = lines.filter(branch_id=branch_id)
+    totals = (
+        lines.values("account_id", "currency")
+        .annotate(debit=Coalesce(Sum("debit"), ZERO), credit=Coalesce(Sum("credit"), ZERO))
+        .order_by()
+    )
+    accounts = {a.pk: a for a in Account.objects.filter(organization_id=organization_id)}
+    rows = [
+        TrialBalanceRow(accounts[t["account_id"]], t["currency"], t["debit"], t["credit"])
+        for t in totals
+    ]
+    return sorted(rows, key=lambda r: (r.account.code, r.currency))
+
+
+def balance(
+    organization_id: int, role: str, currency: str, as_of: datetime.date | None = None
+) -> Decimal:
+    """The balance of the account with a role, in its normal direction (assets: debit − credit)."""
+    lines = JournalLine.objects.filter(
+        organization_id=organization_id, account__role=role, currency=currency
+    )
+    if as_of is not None:
+        lines = lines.filter(entry_date__lte=as_of)
+    totals = lines.aggregate(
+        debit=Coalesce(Sum("debit"), ZERO), credit=Coalesce(Sum("credit"), ZERO)
+    )
+    account = Account.objects.filter(organization_id=organization_id, role=role).first()
+    net = totals["debit"] - totals["credit"]
+    if account is not None and not AccountType(account.type).debit_normal:
+        net = -net
+    return net
+
+
+def unbalanced_entries(organization_id: int | None = None) -> list[int]:
+    """Ids of entries whose debits and credits differ in some currency (there should be none)."""
+    lines = JournalLine.objects.all()
+    if organization_id is not None:
+        lines = lines.filter(organization_id=organization_id)
+    rows = (
+        lines.values("entry_id", "currency")
+        .annotate(debit=Coalesce(Sum("debit"), ZERO), credit=Coalesce(Sum("credit"), ZERO))
+        .order_by()
+    )
+    return sorted({r["entry_id"] for r in rows if r["debit"] != r["credit"]})
+
+
+def entries_of_loan(loan_id: int) -> list[JournalEntry]:
+    return list(
+        JournalEntry.objects.filter(loan_id=loan_id)
+        .prefetch_related("lines__account")
+        .order_by("entry_date", "id")
+    )
+
+
+def account_balance(account: Account, currency: str, as_of: datetime.date | None = None) -> Decimal:
+    """Debit minus credit of one account in one currency."""
+    lines = JournalLine.objects.filter(account=account, currency=currency)
+    if as_of is not None:
+        lines = lines.filter(entry_date__lte=as_of)
+    totals = lines.aggregate(
+        debit=Coalesce(Sum("debit"), ZERO), credit=Coalesce(Sum("credit"), ZERO)
+    )
+    net: Decimal = totals["debit"] - totals["credit"]
+    return net
