@@ -65,7 +65,7 @@ def install(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     statements = POSTGRES if vendor == "postgresql" else SQLITE if vendor == "sqlite" else []
     for sql in statements:
-        schema_editor.execute(sql)
+        schema_editor.execute(sql, None)
 
 
 def remove(apps, schema_editor):
@@ -74,7 +74,7 @@ def remove(apps, schema_editor):
         POSTGRES_REVERSE if vendor == "postgresql" else SQLITE_REVERSE if vendor == "sqlite" else []
     )
     for sql in statements:
-        schema_editor.execute(sql)
+        schema_editor.execute(sql, None)
 
 
 class Migration(migrations.Migration):
