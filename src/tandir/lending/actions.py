@@ -51,12 +51,17 @@ from tandir.lending.models import (
     ApplicationLine,
     Appraisal,
     ApprovalLimit,
+    Attendance,
     BankBranch,
+    Centre,
     ChangeKind,
     ChangeStatus,
+    CollectionLine,
+    CollectionSheet,
     Disbursement,
     FollowUp,
     FundingSource,
+    GroupMembership,
     Guarantor,
     Installment,
     Loan,
@@ -68,6 +73,7 @@ from tandir.lending.models import (
     ProductVersion,
     Repayment,
     RepaymentSource,
+    SolidarityGroup,
 )
 from tandir.lending.terms import (
     engine_product,
@@ -1506,3 +1512,174 @@ def _write_off(approver: StaffUser, loan: Loan, on: datetime.date, reason: str) 
     loan.closed_on = on
     _save(approver, loan, ["status", "written_off_principal", "principal_outstanding", "closed_on"])
     _event(approver, loan, before, "write_off", on=on, reason=reason)
+
+
+# --- Solidarity groups, centres and collection sheets -----------------------------------------
+
+
+def _branch_in_scope(officer: StaffUser, branch: Any) -> None:
+    from tandir.orgs.access import scope
+    from tandir.orgs.models import Branch
+
+    if not scope(officer, Branch.objects.filter(pk=branch.pk), branch_field="pk").exists():
+        raise NotFound(_("No such branch."))
+
+
+@transaction.atomic
+def create_centre(
+    officer: StaffUser, branch: Any, *, name: str, meeting_day: int, meeting_place: str = ""
+) -> Centre:
+    _require(officer, Right.MANAGE_GROUPS)
+    _branch_in_scope(officer, branch)
+    return Centre.objects.create(
+        organization_id=branch.organization_id,
+        branch=branch,
+        name=name,
+        meeting_day=meeting_day,
+        meeting_place=meeting_place,
+        officer=officer,
+    )
+
+
+@transaction.atomic
+def create_group(
+    officer: StaffUser,
+    branch: Any,
+    *,
+    name: str,
+    centre: Centre | None = None,
+    meeting_day: int | None = None,
+    meeting_place: str = "",
+) -> SolidarityGroup:
+    _require(officer, Right.MANAGE_GROUPS)
+    _branch_in_scope(officer, branch)
+    if centre is not None and centre.branch_id != branch.pk:
+        raise TandirError(_("The centre meets in another branch."), code="wrong_branch")
+    group = SolidarityGroup(
+        organization_id=branch.organization_id,
+        branch=branch,
+        centre=centre,
+        name=name,
+        meeting_day=meeting_day,
+        meeting_place=meeting_place,
+        officer=officer,
+    )
+    group._history_user = officer  # type: ignore[attr-defined]
+    group.save()
+    return group
+
+
+@transaction.atomic
+def join_group(
+    officer: StaffUser,
+    group: SolidarityGroup,
+    beneficiary: Beneficiary,
+    *,
+    is_leader: bool = False,
+    on: datetime.date | None = None,
+) -> GroupMembership:
+    """A person joins a group (leaving any group they were in)."""
+    from tandir.registry.queries import beneficiaries_in_scope
+
+    _require(officer, Right.MANAGE_GROUPS)
+    _branch_in_scope(officer, group.branch)
+    if not beneficiaries_in_scope(officer).filter(pk=beneficiary.pk).exists():
+        raise NotFound(_("No such participant."))
+    day = on or _today()
+    for membership in GroupMembership.objects.select_for_update().filter(
+        beneficiary=beneficiary, left_on=None
+    ):
+        if membership.group_id == group.pk:
+            return membership
+        membership.left_on = day
+        membership.save(update_fields=["left_on"])
+    return GroupMembership.objects.create(
+        organization_id=group.organization_id,
+        group=group,
+        beneficiary=beneficiary,
+        is_leader=is_leader,
+        joined_on=day,
+    )
+
+
+@transaction.atomic
+def leave_group(
+    officer: StaffUser, membership: GroupMembership, *, on: datetime.date | None = None
+) -> GroupMembership:
+    _require(officer, Right.MANAGE_GROUPS)
+    _branch_in_scope(officer, membership.group.branch)
+    membership.left_on = on or _today()
+    membership.save(update_fields=["left_on"])
+    return membership
+
+
+@dataclass(frozen=True)
+class SheetLine:
+    """One member at a meeting: what they paid towards their loan, and whether they came."""
+
+    beneficiary: Beneficiary
+    attendance: str
+    loan: Loan | None = None
+    paid: Decimal = ZERO
+    due: Decimal = ZERO
+
+
+@transaction.atomic
+def post_collection_sheet(
+    officer: StaffUser,
+    *,
+    meeting_date: datetime.date,
+    lines: Sequence[SheetLine],
+    centre: Centre | None = None,
+    group: SolidarityGroup | None = None,
+) -> CollectionSheet:
+    """A meeting's collections, posted as one: either every repayment is recorded, or none.
+
+    Each paid amount is a repayment with the reference `sheet-<date>-<loan>`, so posting the
+    same sheet again records nothing twice.
+    """
+    _require(officer, Right.COLLECT)
+    place = centre or group
+    if place is None:
+        raise TandirError(_("Choose the centre or the group."), code="no_meeting")
+    _branch_in_scope(officer, place.branch)
+    if meeting_date > _today():
+        raise TandirError(_("A meeting cannot be dated in the future."), code="future_date")
+    if CollectionSheet.objects.filter(
+        centre=centre, group=group, meeting_date=meeting_date
+    ).exists():
+        raise Conflict(_("This meeting's sheet is already posted."), code="already_posted")
+    sheet = CollectionSheet.objects.create(
+        organization_id=place.organization_id,
+        branch=place.branch,
+        centre=centre,
+        group=group,
+        meeting_date=meeting_date,
+        posted_by=officer,
+    )
+    for line in lines:
+        if line.attendance not in Attendance.values:
+            raise TandirError(_("Unknown attendance."), code="invalid")
+        repayment = None
+        if line.loan is not None and line.paid > ZERO:
+            if line.loan.beneficiary_id != line.beneficiary.pk:
+                raise TandirError(_("This loan is another member's."), code="wrong_loan")
+            repayment = record_repayment(
+                officer,
+                line.loan,
+                amount=line.paid,
+                value_date=meeting_date,
+                reference=f"sheet-{meeting_date.isoformat()}-{line.loan.pk}",
+                source=RepaymentSource.COLLECTION_SHEET,
+            )
+        CollectionLine.objects.create(
+            organization_id=sheet.organization_id,
+            sheet=sheet,
+            beneficiary=line.beneficiary,
+            loan=line.loan,
+            due=line.due,
+            paid=line.paid,
+            attendance=line.attendance,
+            repayment=repayment,
+        )
+    return sheet
