@@ -184,6 +184,10 @@ USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"
 
+# Uploaded documents (loan files): never served as static files, only through the pages that
+# check who may open them.
+MEDIA_ROOT = Path(os.environ.get("TANDIR_MEDIA_ROOT", VAR_DIR / "media"))
+
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 

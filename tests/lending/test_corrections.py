@@ -323,3 +323,34 @@ def test_a_collection_sheet_posts_every_payment_or_none(lending: Lending) -> Non
             lending.officer, centre=centre, meeting_date=second.due_date, lines=lines
         )
     assert rows_of(loan)[1].unpaid == second.total
+
+
+def test_a_document_is_checked_by_its_bytes_and_size(lending: Lending) -> None:
+    loan = disbursed_loan(lending, lending.declining)
+    document = actions.attach_document(
+        lending.officer, loan, kind="passport copy", name="scan.pdf", content=b"%PDF-1.7 scan"
+    )
+    assert (document.content_type, document.size) == ("application/pdf", 13)
+    with pytest.raises(TandirError) as wrong:
+        actions.attach_document(
+            lending.officer, loan, kind="photo", name="photo.pdf", content=b"MZ\x90 not a pdf"
+        )
+    assert wrong.value.code == "file_type"
+    with pytest.raises(TandirError) as large:
+        actions.attach_document(
+            lending.officer, loan, kind="scan", name="big.pdf",
+            content=b"%PDF-" + b"0" * actions.DOCUMENT_MAX_BYTES,
+        )  # fmt: skip
+    assert large.value.code == "file_too_large"
+    assert loan.documents.count() == 1
+
+
+def test_an_overpaid_loan_is_closed_by_refunding_its_credit(lending: Lending) -> None:
+    loan = disbursed_loan(lending, lending.declining, amount="300", term=3)
+    owed = sum(row.total for row in rows_of(loan))
+    day = DISBURSED + datetime.timedelta(days=20)
+    pay(lending, loan, str(owed + D("25")), day, "all")
+    actions.refund_credit(lending.accountant, loan, on=day, bank_reference="REF-9")
+    loan.refresh_from_db()
+    assert (loan.status, loan.credit_held) == (LoanStatus.CLOSED, D("0"))
+    assert balance(lending.world.org.pk, Role.OVERPAYMENT, "USD") == 0

@@ -66,6 +66,7 @@ from tandir.lending.models import (
     Installment,
     Loan,
     LoanChange,
+    LoanDocument,
     LoanEvent,
     LoanProduct,
     LoanStatus,
@@ -1512,6 +1513,85 @@ def _write_off(approver: StaffUser, loan: Loan, on: datetime.date, reason: str) 
     loan.closed_on = on
     _save(approver, loan, ["status", "written_off_principal", "principal_outstanding", "closed_on"])
     _event(approver, loan, before, "write_off", on=on, reason=reason)
+
+
+# --- Documents and refunds ---------------------------------------------------------------------
+
+DOCUMENT_TYPES = {
+    "application/pdf": b"%PDF-",
+    "image/jpeg": b"\xff\xd8\xff",
+    "image/png": b"\x89PNG\r\n\x1a\n",
+}
+DOCUMENT_MAX_BYTES = 5 * 1024 * 1024
+
+
+@transaction.atomic
+def attach_document(
+    officer: StaffUser, loan: Loan, *, kind: str, name: str, content: bytes
+) -> LoanDocument:
+    """A scan or photo for the loan's file: a PDF, JPEG or PNG of at most 5 MB, checked by its
+    first bytes, not by the name it was sent with."""
+    from django.core.files.base import ContentFile
+
+    _require(officer, Right.APPLY)
+    locked = lock_loan(officer, loan.pk)
+    if not content:
+        raise TandirError(_("The file is empty."), code="empty_file")
+    if len(content) > DOCUMENT_MAX_BYTES:
+        raise TandirError(_("A document may be at most 5 MB."), code="file_too_large")
+    content_type = next(
+        (t for t, magic in DOCUMENT_TYPES.items() if content.startswith(magic)), None
+    )
+    if content_type is None:
+        raise TandirError(_("Send a PDF, JPEG or PNG file."), code="file_type")
+    if not kind.strip():
+        raise TandirError(_("Say what the document is."), code="kind_required")
+    document = LoanDocument(
+        organization_id=locked.organization_id,
+        loan=locked,
+        kind=kind.strip()[:40],
+        name=name[:200] or kind,
+        size=len(content),
+        content_type=content_type,
+        uploaded_by=officer,
+    )
+    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[content_type]
+    document.file.save(f"loan-{locked.pk}.{extension}", ContentFile(content), save=False)
+    document.save()
+    return document
+
+
+@transaction.atomic
+def refund_credit(
+    officer: StaffUser, loan: Loan, *, on: datetime.date, bank_reference: str
+) -> JournalEntry | None:
+    """Pay back what an overpaid loan holds for the client; the loan is then closed."""
+    _require(officer, Right.CORRECT)
+    locked = lock_loan(officer, loan.pk)
+    if locked.status != LoanStatus.OVERPAID or locked.credit_held <= ZERO:
+        raise Conflict(_("The loan holds no credit to refund."), code="no_credit")
+    if on > _today():
+        raise TandirError(_("A refund cannot be dated in the future."), code="future_date")
+    amount = money(locked.credit_held, locked.currency).amount
+    entry = ledger.post(
+        officer,
+        organization_id=locked.organization_id,
+        entry_date=on,
+        kind=EntryKind.REFUND,
+        branch_id=locked.branch_id,
+        loan_id=locked.pk,
+        memo=f"{locked.reference} {bank_reference}"[:300],
+        lines=[
+            ledger.debit(Role.OVERPAYMENT, amount, locked.currency),
+            ledger.credit(Role.CASH_AT_BANK, amount, locked.currency),
+        ],
+    )
+    before = locked.status
+    locked.credit_held = ZERO
+    locked.status = LoanStatus.CLOSED
+    _save(officer, locked, ["credit_held", "status"])
+    _event(officer, locked, before, "refund", on=on, reason=bank_reference)
+    return entry
 
 
 # --- Solidarity groups, centres and collection sheets -----------------------------------------
