@@ -45,7 +45,13 @@ from tandir.ledger.actions import accounts_by_role
 from tandir.ledger.charts import AccountType, Role
 from tandir.ledger.models import Account, EntryKind, JournalEntry
 from tandir.lending import posting
-from tandir.lending.locks import lock_change, lock_installments, lock_loan, lock_repayment
+from tandir.lending.locks import (
+    lock_change,
+    lock_installments,
+    lock_loan,
+    lock_memberships,
+    lock_repayment,
+)
 from tandir.lending.models import (
     Application,
     ApplicationLine,
@@ -1666,9 +1672,7 @@ def join_group(
     if not beneficiaries_in_scope(officer).filter(pk=beneficiary.pk).exists():
         raise NotFound(_("No such participant."))
     day = on or _today()
-    for membership in GroupMembership.objects.select_for_update().filter(
-        beneficiary=beneficiary, left_on=None
-    ):
+    for membership in lock_memberships(beneficiary.pk):
         if membership.group_id == group.pk:
             return membership
         membership.left_on = day

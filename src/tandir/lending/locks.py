@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from tandir.core.errors import NotFound
-from tandir.lending.models import Installment, Loan, LoanChange, Repayment
+from tandir.lending.models import GroupMembership, Installment, Loan, LoanChange, Repayment
 from tandir.orgs.models import StaffUser
 
 
@@ -41,3 +41,12 @@ def lock_change(change_id: int) -> LoanChange:
 
 def lock_repayment(repayment_id: int) -> Repayment:
     return Repayment.objects.select_for_update().get(pk=repayment_id)
+
+
+def lock_memberships(beneficiary_id: int) -> list[GroupMembership]:
+    """A person's current group memberships, locked, so two joins cannot both leave them open."""
+    return list(
+        GroupMembership.objects.select_for_update().filter(
+            beneficiary_id=beneficiary_id, left_on=None
+        )
+    )
