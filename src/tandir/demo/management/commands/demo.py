@@ -10,9 +10,9 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
-from tandir.web.management.commands.serve import add_server_arguments, run_server, site_url
 from tandir.demo.loader import DEMO_PASSWORD, DemoLogin, demo_logins, load_demo
 from tandir.orgs.models import Organization, Role
+from tandir.web.management.commands.serve import add_server_arguments, run_server, site_url
 
 
 class Command(BaseCommand):
