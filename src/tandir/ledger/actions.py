@@ -109,7 +109,60 @@ def accounts_by_role(organization_id: int) -> dict[str, Account]:
     }
 
 
-@transaction.atomic
+@dataclass(frozen=True)
+class Entry:
+    """An entry to post: its date, kind, lines and what it belongs to."""
+
+    organization_id: int
+    entry_date: datetime.date
+    kind: EntryKind | str
+    lines: Sequence[Line]
+    branch_id: int | None = None
+    loan_id: int | None = None
+    memo: str = ""
+
+
+def _checked(entry: Entry, accounts: dict[str, Account]) -> list[JournalLine]:
+    """The entry's journal lines, once it is shown to balance in every currency with amounts in
+    each currency's unit and accounts of its organisation; none when every line nets to zero."""
+    for line in entry.lines:
+        if line.debit < ZERO or line.credit < ZERO:
+            raise Unbalanced(_("A journal line cannot be negative."))
+        money(line.debit, line.currency)  # refuses amounts finer than the currency's unit
+        money(line.credit, line.currency)
+    unbalanced = {c: v for c, v in _net(entry.lines).items() if v != ZERO}
+    if unbalanced:
+        raise Unbalanced(
+            _("Debits and credits differ: %(amounts)s.")
+            % {"amounts": ", ".join(f"{v} {c}" for c, v in sorted(unbalanced.items()))}
+        )
+    merged = _merged(entry.lines)
+    for line in merged:
+        if isinstance(line.role, Account) and line.role.organization_id != entry.organization_id:
+            raise NotAllowed(_("This account belongs to another organisation."))
+    missing = sorted(
+        {str(line.role) for line in merged if not isinstance(line.role, Account)} - set(accounts)
+    )
+    if missing:
+        raise TandirError(
+            _("The chart of accounts has no account for: %(roles)s.")
+            % {"roles": ", ".join(missing)},
+            code="account_missing",
+        )
+    return [
+        JournalLine(
+            organization_id=entry.organization_id,
+            account=line.role if isinstance(line.role, Account) else accounts[str(line.role)],
+            currency=line.currency,
+            debit=line.debit,
+            credit=line.credit,
+            entry_date=entry.entry_date,
+            branch_id=entry.branch_id,
+        )
+        for line in merged
+    ]
+
+
 def post(
     officer: StaffUser,
     *,
@@ -126,56 +179,56 @@ def post(
 
     Lines of the same account are summed, so a rule may name an account twice.
     """
-    for line in lines:
-        if line.debit < ZERO or line.credit < ZERO:
-            raise Unbalanced(_("A journal line cannot be negative."))
-        money(line.debit, line.currency)  # refuses amounts finer than the currency's unit
-        money(line.credit, line.currency)
-    unbalanced = {c: v for c, v in _net(lines).items() if v != ZERO}
-    if unbalanced:
-        raise Unbalanced(
-            _("Debits and credits differ: %(amounts)s.")
-            % {"amounts": ", ".join(f"{v} {c}" for c, v in sorted(unbalanced.items()))}
+    entry = Entry(organization_id, entry_date, kind, lines, branch_id, loan_id, memo)
+    return post_many(officer, [entry], accounts=accounts)[0]
+
+
+def post_many(
+    officer: StaffUser,
+    entries: Sequence[Entry],
+    *,
+    accounts: dict[str, Account] | None = None,
+) -> list[JournalEntry | None]:
+    """Post many entries with two INSERTs, each checked as `post` checks one; the result has
+    one item per entry given, None for an entry whose lines all net to zero.
+
+    `accounts` (by role) serve entries of one organisation; without them each organisation's
+    chart is read once.
+    """
+    charts: dict[int, dict[str, Account]] = {}
+    checked: list[tuple[JournalEntry, list[JournalLine]] | None] = []
+    for entry in entries:
+        chart = accounts
+        if chart is None:
+            if entry.organization_id not in charts:
+                charts[entry.organization_id] = accounts_by_role(entry.organization_id)
+            chart = charts[entry.organization_id]
+        lines = _checked(entry, chart)
+        if not lines:
+            checked.append(None)
+            continue
+        record = JournalEntry(
+            organization_id=entry.organization_id,
+            branch_id=entry.branch_id,
+            entry_date=entry.entry_date,
+            kind=entry.kind,
+            memo=entry.memo[:300],
+            loan_id=entry.loan_id,
+            created_by=officer,
         )
-    merged = _merged(lines)
-    if not merged:
-        return None
-    accounts = accounts if accounts is not None else accounts_by_role(organization_id)
-    for line in merged:
-        if isinstance(line.role, Account) and line.role.organization_id != organization_id:
-            raise NotAllowed(_("This account belongs to another organisation."))
-    missing = sorted(
-        {str(line.role) for line in merged if not isinstance(line.role, Account)} - set(accounts)
-    )
-    if missing:
-        raise TandirError(
-            _("The chart of accounts has no account for: %(roles)s.")
-            % {"roles": ", ".join(missing)},
-            code="account_missing",
-        )
-    entry = JournalEntry.objects.create(
-        organization_id=organization_id,
-        branch_id=branch_id,
-        entry_date=entry_date,
-        kind=kind,
-        memo=memo[:300],
-        loan_id=loan_id,
-        created_by=officer,
-    )
-    JournalLine.objects.bulk_create(
-        JournalLine(
-            organization_id=organization_id,
-            entry=entry,
-            account=line.role if isinstance(line.role, Account) else accounts[str(line.role)],
-            currency=line.currency,
-            debit=line.debit,
-            credit=line.credit,
-            entry_date=entry_date,
-            branch_id=branch_id,
-        )
-        for line in merged
-    )
-    return entry
+        checked.append((record, lines))
+    records = [pair[0] for pair in checked if pair is not None]
+    journal_lines = []
+    # Every check is done: the two INSERTs need no savepoint of their own.
+    with transaction.atomic(savepoint=False):
+        JournalEntry.objects.bulk_create(records, batch_size=1000)
+        for pair in checked:
+            if pair is not None:
+                for line in pair[1]:
+                    line.entry = pair[0]
+                    journal_lines.append(line)
+        JournalLine.objects.bulk_create(journal_lines, batch_size=1000)
+    return [pair[0] if pair is not None else None for pair in checked]
 
 
 @transaction.atomic

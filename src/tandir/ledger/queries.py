@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.db.models import Sum
 from django.db.models.functions import Coalesce
 
+from tandir.core.money import summed
 from tandir.ledger.charts import AccountType
 from tandir.ledger.models import Account, JournalEntry, JournalLine
 
@@ -42,7 +43,12 @@ def trial_balance(
     )
     accounts = {a.pk: a for a in Account.objects.filter(organization_id=organization_id)}
     rows = [
-        TrialBalanceRow(accounts[t["account_id"]], t["currency"], t["debit"], t["credit"])
+        TrialBalanceRow(
+            accounts[t["account_id"]],
+            t["currency"],
+            summed(t["debit"], t["currency"]),
+            summed(t["credit"], t["currency"]),
+        )
         for t in totals
     ]
     return sorted(rows, key=lambda r: (r.account.code, r.currency))
@@ -61,7 +67,7 @@ def balance(
         debit=Coalesce(Sum("debit"), ZERO), credit=Coalesce(Sum("credit"), ZERO)
     )
     account = Account.objects.filter(organization_id=organization_id, role=role).first()
-    net = totals["debit"] - totals["credit"]
+    net = summed(totals["debit"] - totals["credit"], currency)
     if account is not None and not AccountType(account.type).debit_normal:
         net = -net
     return net
@@ -77,7 +83,13 @@ def unbalanced_entries(organization_id: int | None = None) -> list[int]:
         .annotate(debit=Coalesce(Sum("debit"), ZERO), credit=Coalesce(Sum("credit"), ZERO))
         .order_by()
     )
-    return sorted({r["entry_id"] for r in rows if r["debit"] != r["credit"]})
+    return sorted(
+        {
+            r["entry_id"]
+            for r in rows
+            if summed(r["debit"], r["currency"]) != summed(r["credit"], r["currency"])
+        }
+    )
 
 
 def entries_of_loan(loan_id: int) -> list[JournalEntry]:
@@ -96,5 +108,4 @@ def account_balance(account: Account, currency: str, as_of: datetime.date | None
     totals = lines.aggregate(
         debit=Coalesce(Sum("debit"), ZERO), credit=Coalesce(Sum("credit"), ZERO)
     )
-    net: Decimal = totals["debit"] - totals["credit"]
-    return net
+    return summed(totals["debit"] - totals["credit"], currency)
