@@ -26,12 +26,24 @@ people and accounts:
   import beneficiaries FILE --as USERNAME
                                 import beneficiaries from CSV or XLSX (all or nothing)
 
+lending:
+  import loans FILE --as USERNAME
+                                bring an existing loan portfolio (all or nothing)
+  import repayments FILE --as USERNAME
+                                post a partner bank's statement (all or nothing, once)
+  portfolio --as-of DATE [--organization CODE] [--json]
+                                every loan's state on a date: outstanding, overdue, bucket
+
 loan engine:
   schedule --amount ... [--json]
                                 print a repayment schedule with APR and EIR
 
 Any other Django management command passes through (tandir check --deploy).
 """
+
+
+# `tandir import WHAT`: each is the management command `import_WHAT`.
+IMPORTS = ("beneficiaries", "loans", "repayments")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,10 +82,14 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
     if command == "import":
-        if not rest or rest[0] != "beneficiaries":
-            print("tandir import: what to import? usage: tandir import beneficiaries FILE")
+        if not rest or rest[0] not in IMPORTS:
+            print(
+                "tandir import: what to import? usage: tandir import "
+                f"{'|'.join(IMPORTS)} FILE --as USERNAME",
+                file=sys.stderr,
+            )
             return 2
-        django_args = ["import_beneficiaries", *rest[1:]]
+        django_args = [f"import_{rest[0]}", *rest[1:]]
     elif command == "serve":
         django_args = ["serve", *rest]
     else:

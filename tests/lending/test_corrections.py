@@ -354,3 +354,15 @@ def test_an_overpaid_loan_is_closed_by_refunding_its_credit(lending: Lending) ->
     loan.refresh_from_db()
     assert (loan.status, loan.credit_held) == (LoanStatus.CLOSED, D("0"))
     assert balance(lending.world.org.pk, Role.OVERPAYMENT, "USD") == 0
+
+
+def test_a_murabaha_is_not_rescheduled_because_its_sale_price_is_fixed(lending: Lending) -> None:
+    from tandir.lending.models import LoanChange
+
+    loan = disbursed_loan(lending, lending.murabaha, rate="12")
+    with pytest.raises(Conflict) as refused:
+        actions.request_change(
+            lending.officer, loan, kind="reschedule", reason="harvest failed", terms={"term": 18}
+        )
+    assert refused.value.code == "murabaha_fixed_price"
+    assert not LoanChange.objects.filter(loan=loan).exists()

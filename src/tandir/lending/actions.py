@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from copy import copy
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -48,7 +49,9 @@ from tandir.lending import posting
 from tandir.lending.locks import (
     lock_change,
     lock_installments,
+    lock_installments_of,
     lock_loan,
+    lock_loans,
     lock_memberships,
     lock_repayment,
 )
@@ -881,24 +884,23 @@ def undo_disbursement(officer: StaffUser, loan: Loan, *, reason: str) -> Loan:
 # --- Repayments -----------------------------------------------------------------------------
 
 
-def _recognise(
-    officer: StaffUser, loan: Loan, rows: list[Installment], through: datetime.date
-) -> None:
-    """Charges of installments fallen due by `through` recognised as income (accrual basis,
-    Murabaha profit as due): what is still unpaid of them, once."""
-    rules = posting.Rules.of(loan)
+def _recognition(
+    loan: Loan, rules: posting.Rules, rows: list[Installment], through: datetime.date
+) -> tuple[ledger.Entry | None, list[Installment]]:
+    """The entry recognising charges of installments fallen due by `through` as income
+    (accrual basis, Murabaha profit as due): what is still unpaid of them, once; and the rows
+    it recognises."""
     if not (rules.accrual or (rules.method is Method.MURABAHA and rules.profit_as_due)):
-        return
+        return None, []
     due = [row for row in rows if row.due_date <= through and not row.recognised]
     if not due:
-        return
+        return None, []
     if rules.method is Method.MURABAHA:
         charge = sum((row.charge for row in due), ZERO)  # the whole markup of the installment
     else:
         charge = sum((row.charge - row.charge_paid for row in due), ZERO)
     fees = sum((row.fees - row.fees_paid for row in due), ZERO)
-    ledger.post(
-        officer,
+    entry = ledger.Entry(
         organization_id=loan.organization_id,
         entry_date=through,
         kind=EntryKind.PROFIT_RELEASE if rules.method is Method.MURABAHA else EntryKind.ACCRUAL,
@@ -909,6 +911,16 @@ def _recognise(
     )
     for row in due:
         row.recognised = True
+    return entry, due
+
+
+def _recognise(
+    officer: StaffUser, loan: Loan, rows: list[Installment], through: datetime.date
+) -> None:
+    entry, due = _recognition(loan, posting.Rules.of(loan), rows, through)
+    if entry is None:
+        return
+    ledger.post_many(officer, [entry])
     Installment.objects.bulk_update(due, ["recognised"])
 
 
@@ -1001,8 +1013,12 @@ def _apply(
     )
 
 
-def _sync(loan: Loan, rows: list[Installment], result: Posting) -> None:
-    """Installments' paid amounts and the loan's totals from the engine's state."""
+PAID_FIELDS = ["principal_paid", "charge_paid", "fees_paid", "savings_paid", "penalty_paid"]
+
+
+def _settle(loan: Loan, rows: list[Installment], result: Posting) -> list[Installment]:
+    """Installments' paid amounts and the loan's totals from the engine's state, in memory;
+    the rows that changed."""
     state = result.history.state
     changed = []
     for row, due in zip(rows, state.installments, strict=True):
@@ -1017,10 +1033,6 @@ def _sync(loan: Loan, rows: list[Installment], result: Posting) -> None:
             for name, value in paid.items():
                 setattr(row, name, value)
             changed.append(row)
-    if changed:
-        Installment.objects.bulk_update(changed, [
-            "principal_paid", "charge_paid", "fees_paid", "savings_paid", "penalty_paid",
-        ])  # fmt: skip
     loan.principal_outstanding = sum((due.principal for due in state.installments), ZERO)
     loan.credit_held = state.credit
     owed = sum((due.unpaid for due in state.installments), ZERO)
@@ -1029,6 +1041,13 @@ def _sync(loan: Loan, rows: list[Installment], result: Posting) -> None:
             loan.status = LoanStatus.ACTIVE
         else:
             loan.status = LoanStatus.OVERPAID if state.credit > ZERO else LoanStatus.CLOSED
+    return changed
+
+
+def _sync(loan: Loan, rows: list[Installment], result: Posting) -> None:
+    changed = _settle(loan, rows, result)
+    if changed:
+        Installment.objects.bulk_update(changed, PAID_FIELDS)
 
 
 def _history(
@@ -1064,7 +1083,6 @@ def _finish(officer: StaffUser, loan: Loan, before: str, action: str, on: dateti
         _event(officer, loan, before, action, on=on)
 
 
-@transaction.atomic
 def record_repayment(
     officer: StaffUser,
     loan: Loan,
@@ -1081,6 +1099,22 @@ def record_repayment(
     repayment already recorded; with different ones it is a conflict. A back-dated payment
     re-allocates the later ones. On a written-off loan the money is a recovery.
     """
+    payment = PaymentIn(loan.pk, amount, value_date, reference, bank_reference)
+    return record_repayments(officer, [payment], source=source)[0]
+
+
+@transaction.atomic
+def _record_one(
+    officer: StaffUser,
+    loan: Loan,
+    *,
+    amount: Decimal,
+    value_date: datetime.date,
+    reference: str,
+    source: str,
+    bank_reference: str,
+) -> Repayment:
+    """`record_repayment` on the general path: any loan state, re-allocating later payments."""
     _require(officer, Right.COLLECT)
     if not reference.strip():
         raise TandirError(_("A repayment needs a reference."), code="reference_required")
@@ -1157,6 +1191,313 @@ def record_repayment(
     _write_posting(officer, locked, rows, result, later, on=value_date)
     _finish(officer, locked, before, "repay", value_date)
     return repayment
+
+
+@dataclass(frozen=True)
+class PaymentIn:
+    """One payment of a batch: for a loan, by its idempotency reference."""
+
+    loan_id: int
+    amount: Decimal
+    value_date: datetime.date
+    reference: str
+    bank_reference: str = ""
+
+
+@dataclass
+class _Batch:
+    """What a batch of payments writes, gathered before the first INSERT."""
+
+    repayments: list[Repayment] = field(default_factory=list)
+    entries: list[ledger.Entry] = field(default_factory=list)
+    # per allocation: the loan, its repayment (None for held credit), its entry's index
+    applications: list[tuple[Loan, Repayment | None, int, Allocation]] = field(default_factory=list)
+    recognised: dict[int, Installment] = field(default_factory=dict)
+    changed: dict[int, Installment] = field(default_factory=dict)
+    loans: list[Loan] = field(default_factory=list)  # settled copies
+    # status changes: loan, from status, day
+    moves: list[tuple[Loan, str, datetime.date]] = field(default_factory=list)
+
+    def take(self, other: _Batch) -> None:
+        offset = len(self.entries)
+        self.repayments += other.repayments
+        self.entries += other.entries
+        self.applications += [(lo, r, i + offset, a) for lo, r, i, a in other.applications]
+        self.recognised.update(other.recognised)
+        self.changed.update(other.changed)
+        self.loans += other.loans
+        self.moves += other.moves
+
+
+@transaction.atomic
+def record_repayments(
+    officer: StaffUser, payments: Sequence[PaymentIn], *, source: str = RepaymentSource.COUNTER
+) -> list[Repayment]:
+    """Many payments at once (a bank statement, a collection sheet), each posted exactly as
+    `record_repayment` would post it, in the order given, with a number of queries that does
+    not grow with the number of payments.
+
+    The common case, a payment dated on or after the loan's last one on a loan being repaid,
+    is computed for every loan in memory and written with one INSERT per table. A loan whose
+    payment would re-allocate an earlier one (back-dated), or which is written off (a
+    recovery), or not disbursed, goes through `record_repayment` one payment at a time, which
+    re-allocates or refuses as it always does. Any refusal undoes the whole batch.
+    """
+    _require(officer, Right.COLLECT)
+    if not payments:
+        return []
+    for p in payments:
+        if not p.reference.strip():
+            raise TandirError(_("A repayment needs a reference."), code="reference_required")
+    wanted = {p.loan_id for p in payments}
+    loans = {loan.pk: loan for loan in lock_loans(officer, wanted)}
+    if len(loans) != len(wanted):
+        raise NotFound(_("No such loan."))
+    earlier = {
+        (r.organization_id, r.reference): r
+        for r in Repayment.objects.filter(
+            organization_id__in={loan.organization_id for loan in loans.values()},
+            reference__in={p.reference[:120] for p in payments},
+        )
+    }
+    today = _today()
+    results: dict[int, Repayment] = {}  # index in `payments`: its repayment
+    by_loan: dict[int, list[tuple[int, PaymentIn]]] = {}
+    repeated = set()  # loans with a reference twice in the batch: one by one, as sequentially
+    firsts: set[tuple[int, str]] = set()
+    for index, p in enumerate(payments):
+        loan = loans[p.loan_id]
+        key = (loan.organization_id, p.reference[:120])
+        value = money(p.amount, loan.currency).amount
+        before = earlier.get(key)
+        if before is not None:
+            if (before.loan_id, before.amount, before.value_date) != (loan.pk, value, p.value_date):
+                raise Conflict(
+                    _("The reference %(ref)s is already used for another payment.")
+                    % {"ref": p.reference},
+                    code="duplicate_reference",
+                )
+            results[index] = before
+            continue
+        if key in firsts:
+            repeated.add(p.loan_id)
+        firsts.add(key)
+        if value <= ZERO:
+            raise TandirError(_("The amount must be positive."), code="not_positive")
+        if p.value_date > today:
+            raise TandirError(_("A repayment cannot be dated in the future."), code="future_date")
+        by_loan.setdefault(p.loan_id, []).append((index, p))
+    simple = [
+        loans[pk]
+        for pk, items in by_loan.items()
+        if pk not in repeated
+        and loans[pk].status in (LoanStatus.ACTIVE, LoanStatus.OVERPAID)
+        and not any(_before_schedule(loans[pk], p.value_date) for _i, p in items)
+    ]
+    ids = [loan.pk for loan in simple]
+    rows_of = lock_installments_of(simple)
+    stored: dict[int, list[Repayment]] = {}
+    for r in Repayment.objects.filter(loan_id__in=ids, reversed_at=None, is_recovery=False):
+        stored.setdefault(r.loan_id, []).append(r)
+    applied_through = dict(
+        Application.objects.filter(loan_id__in=ids, is_active=True)
+        .values("loan_id")
+        .annotate(day=Max("applied_on"))
+        .values_list("loan_id", "day")
+    )
+    batch = _Batch()
+    one_by_one = set(by_loan) - set(ids)
+    for loan in simple:
+        gathered = _batch_loan(
+            officer, loan, by_loan[loan.pk], rows_of.get(loan.pk, []), stored.get(loan.pk, []),
+            applied_through.get(loan.pk), source,
+        )  # fmt: skip
+        if gathered is None:
+            one_by_one.add(loan.pk)
+        else:
+            batch.take(gathered)
+    _write_batch(officer, batch)
+    for index, repayment in zip(
+        [i for loan in batch.loans for i, _p in by_loan[loan.pk]], batch.repayments, strict=True
+    ):
+        results[index] = repayment
+    for pk in sorted(one_by_one):
+        for index, p in by_loan[pk]:
+            results[index] = _record_one(
+                officer,
+                loans[pk],
+                amount=p.amount,
+                value_date=p.value_date,
+                reference=p.reference,
+                source=source,
+                bank_reference=p.bank_reference,
+            )
+    return [results[index] for index in range(len(payments))]
+
+
+def _before_schedule(loan: Loan, day: datetime.date) -> bool:
+    return loan.schedule_from is not None and day < loan.schedule_from
+
+
+def _batch_loan(
+    officer: StaffUser,
+    locked: Loan,
+    items: list[tuple[int, PaymentIn]],
+    stored_rows: list[Installment],
+    stored: list[Repayment],
+    applied_through: datetime.date | None,
+    source: str,
+) -> _Batch | None:
+    """One loan's payments of a batch, computed in memory on copies of its rows; None if one
+    of them would re-allocate an earlier payment (it then goes one by one)."""
+    loan = copy(locked)
+    rows = [copy(row) for row in stored_rows]
+    rules = posting.Rules.of(loan)
+    product = product_of(loan)
+    history = [r for r in stored if not loan.schedule_from or r.value_date >= loan.schedule_from]
+    through = applied_through
+    gathered = _Batch(loans=[loan])
+    for _index, p in items:
+        if loan.status == LoanStatus.CLOSED:
+            raise Conflict(_("The loan is closed: nothing is owed."), code="closed")
+        repayment = Repayment(
+            organization_id=loan.organization_id,
+            loan=locked,
+            reference=p.reference[:120],
+            value_date=p.value_date,
+            currency=loan.currency,
+            amount=money(p.amount, loan.currency).amount,
+            source=source,
+            bank_reference=p.bank_reference[:120],
+            received_by=officer,
+            is_recovery=False,
+        )
+        entry, due = _recognition(loan, rules, rows, p.value_date)
+        if entry is not None:
+            gathered.entries.append(entry)
+            gathered.recognised.update((row.pk, row) for row in due)
+        state = history_of(loan, rows, history, product, through=through)
+        result = post_payment(state, payment_of(repayment))
+        if result.reversed:
+            return None
+        recognised = {row.number: row.recognised for row in rows}
+        for allocation in result.applied:
+            gathered.entries.append(_application_entry(loan, rules, allocation, recognised))
+            own = allocation.payment.reference == repayment.reference
+            gathered.applications.append(
+                (locked, repayment if own else None, len(gathered.entries) - 1, allocation)
+            )
+            paid_on = allocation.payment.paid_on
+            through = paid_on if through is None else max(through, paid_on)
+        before = loan.status
+        gathered.changed.update((row.pk, row) for row in _settle(loan, rows, result))
+        if loan.status != before:
+            gathered.moves.append((loan, before, p.value_date))
+        gathered.repayments.append(repayment)
+        history.append(repayment)
+    return gathered
+
+
+def _update_columns(model: Any, fields: list[str], records: Iterable[Any]) -> None:
+    """Some columns of many rows, by id, as one prepared UPDATE run for every row: cheaper
+    than `bulk_update`'s CASE per column, whose SQL grows with the rows and is built anew."""
+    rows = list(records)
+    if not rows:
+        return
+    meta = model._meta
+    quote = connection.ops.quote_name
+    columns = [meta.get_field(name) for name in fields]
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET "
+        + ", ".join(f"{quote(column.column)} = %s" for column in columns)
+        + f" WHERE {quote(meta.pk.column)} = %s"
+    )
+    params = [
+        [column.get_db_prep_save(getattr(row, column.attname), connection) for column in columns]
+        + [row.pk]
+        for row in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
+def _application_entry(
+    loan: Loan, rules: posting.Rules, allocation: Allocation, recognised: dict[int, bool]
+) -> ledger.Entry:
+    payment = allocation.payment
+    from_credit = payment.source is Source.HELD_CREDIT
+    paid = [
+        posting.Paid(line.number, line.component, line.amount, recognised.get(line.number, False))
+        for line in allocation.lines
+    ]
+    return ledger.Entry(
+        organization_id=loan.organization_id,
+        entry_date=payment.paid_on,
+        kind=EntryKind.CREDIT_APPLIED if from_credit else EntryKind.REPAYMENT,
+        branch_id=loan.branch_id,
+        loan_id=loan.pk,
+        memo=f"{loan.reference} {payment.reference}"[:300],
+        lines=posting.application_lines(
+            rules,
+            loan.currency,
+            paid,
+            cash=payment.amount,
+            from_credit=from_credit,
+            credit_left=allocation.credit,
+        ),
+    )
+
+
+def _write_batch(officer: StaffUser, batch: _Batch) -> None:
+    """One INSERT per table for what `_batch_loan` gathered, then the rows and loans it moved."""
+    if not batch.repayments:
+        return
+    try:
+        # No savepoint: a clash of references ends the whole transaction anyway.
+        Repayment.objects.bulk_create(batch.repayments, batch_size=1000)
+    except IntegrityError as exc:
+        raise Conflict(_("This payment is being recorded already."), code="in_progress") from exc
+    for repayment in batch.repayments:
+        repayment.receipt_number = f"R{repayment.pk:08d}"
+    _update_columns(Repayment, ["receipt_number"], batch.repayments)
+    entries = ledger.post_many(officer, batch.entries)
+    applications = [
+        Application(
+            organization_id=loan.organization_id,
+            loan=loan,
+            repayment=repayment,
+            reference=allocation.payment.reference,
+            applied_on=allocation.payment.paid_on,
+            from_credit=allocation.payment.source is Source.HELD_CREDIT,
+            amount=allocation.payment.amount,
+            credit=allocation.credit,
+            entry=entries[entry_index],
+        )
+        for loan, repayment, entry_index, allocation in batch.applications
+    ]
+    Application.objects.bulk_create(applications, batch_size=1000)
+    ApplicationLine.objects.bulk_create(
+        (
+            ApplicationLine(
+                organization_id=application.organization_id,
+                application=application,
+                number=line.number,
+                component=line.component,
+                amount=line.amount,
+            )
+            for application, (_loan, _r, _i, allocation) in zip(
+                applications, batch.applications, strict=True
+            )
+            for line in allocation.lines
+        ),
+        batch_size=1000,
+    )
+    _update_columns(Installment, ["recognised"], batch.recognised.values())
+    _update_columns(Installment, PAID_FIELDS, batch.changed.values())
+    # Balances are not in the loan's change history; a change of status is, with its event.
+    _update_columns(Loan, ["principal_outstanding", "credit_held"], batch.loans)
+    for loan, before, on in batch.moves:
+        _finish(officer, loan, before, "repay", on)
 
 
 @transaction.atomic
@@ -1383,6 +1724,16 @@ def request_change(
         terms = dict(terms or {})
         if not terms.get("term"):
             raise TandirError(_("Give the new number of installments."), code="term_required")
+        if locked.product_version.method == Method.MURABAHA:
+            # A new schedule would price new markup, and a Murabaha's sale price never grows;
+            # spreading the agreed price over a new term is not built yet.
+            raise Conflict(
+                _(
+                    "A Murabaha cannot be rescheduled here: its sale price is fixed. Record a "
+                    "follow-up with the new dates agreed instead."
+                ),
+                code="murabaha_fixed_price",
+            )
     return LoanChange.objects.create(
         organization_id=locked.organization_id,
         loan=locked,
@@ -1766,4 +2117,610 @@ def post_collection_sheet(
             attendance=line.attendance,
             repayment=repayment,
         )
+    return sheet
+
+
+# --- Bank statements and reconciliation -----------------------------------------------------
+
+# This section's imports stay in it, so that the sections of this file can change independently.
+from collections.abc import Callable  # noqa: E402
+
+from tandir.lending.models import BankStatement, BankStatementLine, StatementOutcome  # noqa: E402
+
+BANK_REFERENCE_PREFIX = "bank:"
+
+
+def bank_repayment_reference(bank_reference: str) -> str:
+    """A repayment's idempotency key for a line of a bank statement: the bank's own reference."""
+    return f"{BANK_REFERENCE_PREFIX}{bank_reference}"
+
+
+@dataclass(frozen=True)
+class StatementPayment:
+    """One checked line of a bank statement: a payment into a loan, by the bank's reference."""
+
+    line: int
+    loan_id: int
+    value_date: datetime.date
+    amount: Decimal
+    currency: str
+    bank_reference: str
+
+
+class StatementRefused(TandirError):
+    """A line of a statement could not be posted; the whole statement was undone."""
+
+    code = "statement_refused"
+
+    def __init__(self, message: str, *, line: int, code: str | None = None) -> None:
+        super().__init__(message, code=code, line=line)
+        self.line = line
+
+
+def _outcome(posted: bool) -> str:
+    return StatementOutcome.MATCHED if posted else StatementOutcome.DUPLICATE
+
+
+@transaction.atomic
+def import_bank_statement(
+    officer: StaffUser,
+    payments: Sequence[StatementPayment],
+    *,
+    file_name: str,
+    sha256: str,
+    source: str = RepaymentSource.BANK_FILE,
+    progress: Callable[[int], None] | None = None,
+) -> BankStatement:
+    """Post a partner bank's statement: every new payment, or none, and a record of the file.
+
+    A line whose bank reference was posted before, to the same loan with the same amount and
+    value date, is a duplicate and posts nothing (so a statement imported twice posts once);
+    with another loan, amount or date it refuses the statement. New payments are recorded in
+    value-date order, so no line of the file re-allocates another. Any refusal undoes them all
+    and names its line (`StatementRefused`).
+    """
+    from tandir.lending.queries import loans_in_scope
+
+    _require(officer, Right.COLLECT)
+    if officer.organization_id is None:
+        raise NotAllowed(_("Statements are imported by staff of an organisation."))
+    keys = {bank_repayment_reference(p.bank_reference): p for p in payments}
+    if len(keys) != len(payments):
+        raise TandirError(_("A bank reference appears twice in the statement."), code="twice")
+    earlier = {
+        repayment.reference: repayment
+        for repayment in Repayment.objects.filter(
+            organization_id=officer.organization_id, reference__in=list(keys)
+        ).only("pk", "reference", "loan_id", "amount", "value_date")
+    }
+    reachable = set(
+        loans_in_scope(officer)
+        .filter(pk__in={r.loan_id for r in earlier.values()})
+        .values_list("pk", flat=True)
+    )
+    posted: dict[int, int] = {}  # line: repayment id
+    duplicates: dict[int, int] = {}
+    for key, before in earlier.items():
+        payment = keys[key]
+        same = (before.loan_id, before.amount, before.value_date) == (
+            payment.loan_id, payment.amount, payment.value_date,
+        )  # fmt: skip
+        if not same or before.loan_id not in reachable:
+            raise StatementRefused(
+                _(
+                    "the bank reference %(ref)s was imported before for another payment; "
+                    "a bank reference is one payment"
+                )
+                % {"ref": payment.bank_reference},
+                line=payment.line,
+                code="duplicate_reference",
+            )
+        duplicates[payment.line] = before.pk
+    new = sorted(
+        (p for p in payments if p.line not in duplicates),
+        key=lambda p: (p.value_date, p.line),
+    )
+    batch = [
+        PaymentIn(
+            p.loan_id,
+            p.amount,
+            p.value_date,
+            bank_repayment_reference(p.bank_reference),
+            p.bank_reference,
+        )
+        for p in new
+    ]
+    try:
+        with transaction.atomic():
+            repayments = record_repayments(officer, batch, source=source)
+    except TandirError:
+        # Refused as a whole: post line by line (undone in the end) to name the line refused.
+        repayments = []
+        for payment, one in zip(new, batch, strict=True):
+            try:
+                repayments += record_repayments(officer, [one], source=source)
+            except TandirError as refused:
+                raise StatementRefused(
+                    refused.message, line=payment.line, code=refused.code
+                ) from refused
+    for payment, repayment in zip(new, repayments, strict=True):
+        posted[payment.line] = repayment.pk
+    if progress:
+        progress(len(new))
+    statement = BankStatement.objects.create(
+        organization_id=officer.organization_id,
+        file_name=file_name[:200],
+        sha256=sha256,
+        source=source,
+        imported_by=officer,
+        lines=len(payments),
+        matched=len(posted),
+        duplicates=len(duplicates),
+    )
+    BankStatementLine.objects.bulk_create(
+        (
+            BankStatementLine(
+                organization_id=officer.organization_id,
+                statement=statement,
+                line=p.line,
+                value_date=p.value_date,
+                loan_id=p.loan_id,
+                currency=p.currency,
+                amount=p.amount,
+                bank_reference=p.bank_reference,
+                outcome=_outcome(p.line in posted),
+                repayment_id=posted.get(p.line) or duplicates[p.line],
+            )
+            for p in payments
+        ),
+        batch_size=1000,
+    )
+    return statement
+
+
+# --- Portfolio import (set-based) -------------------------------------------------------------
+
+
+@transaction.atomic
+def import_portfolio(
+    officer: StaffUser,
+    path: Any,
+    *,
+    today: datetime.date | None = None,
+    progress: Any = None,
+) -> Any:
+    """Bring an existing loan portfolio from a CSV or XLSX file: all of it or nothing.
+
+    The whole file is checked first (`tandir.lending.portfolio_import.check_portfolio`); if any
+    line is bad the result lists every problem and nothing is written. Otherwise the loans, their
+    schedules, opening entries, events and the people's borrower status are written set-based:
+    a few bulk inserts per 2,000 loans, in this one transaction. Returns the check's result.
+    """
+    from tandir.lending.portfolio_import import check_portfolio
+
+    _require(officer, Right.IMPORT_LOANS)
+    result = check_portfolio(officer, path, today=today, progress=progress)
+    if result.errors:
+        return result
+    try:
+        with transaction.atomic():
+            _write_portfolio(officer, result.loans)
+    except IntegrityError as exc:
+        # The check saw the references free; another import or application took one since.
+        raise Conflict(
+            _(
+                "Another import or application wrote the same loans at the same time; nothing "
+                "was imported. Import the file again."
+            ),
+            code="import_conflict",
+        ) from exc
+    result.imported = len(result.loans)
+    return result
+
+
+def _import_version(officer: StaffUser, organization_id: int, conventions: Any) -> ProductVersion:
+    """The product (not offered for new loans) that keeps one set of imported conventions."""
+    product = LoanProduct.objects.filter(organization_id=organization_id, code=conventions.code)
+    found = product.first()
+    if found is None:
+        found = LoanProduct.objects.create(
+            organization_id=organization_id,
+            code=conventions.code,
+            name=_("Imported portfolio: %(method)s in %(currency)s (%(code)s)")
+            % {
+                "method": conventions.method,
+                "currency": conventions.currency,
+                "code": conventions.code,
+            },
+            is_active=False,
+        )
+    version = found.versions.order_by("-number").first()
+    if version is None:
+        version = conventions.version()
+        version.organization_id = organization_id
+        version.product = found
+        version.number = 1
+        version.created_by = officer
+        version.save()
+    return version
+
+
+def _insert(model: Any, rows: Sequence[dict[str, Any]], *, ids: bool = False) -> list[int]:
+    """Insert rows (column values by attribute name; the others take the field's default) in
+    one statement per table: COPY on PostgreSQL, with the ids drawn from the table's sequence
+    first when the caller needs them, and bulk_create elsewhere. Returns the ids if asked."""
+    from django.db import connection
+    from django.db.models import JSONField
+    from psycopg.types.json import Jsonb
+
+    if not rows:
+        return []
+    if connection.vendor != "postgresql":
+        known = {f.attname for f in model._meta.concrete_fields}
+        made = model.objects.bulk_create(
+            [model(**{k: v for k, v in row.items() if k in known}) for row in rows],
+            batch_size=2000,
+        )
+        return [record.pk for record in made] if ids else []
+    now = timezone.now()
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    # What Django would write for a value not given: the field's default ("" for text).
+    defaults: dict[str, Any] = {}
+    for f in fields:
+        auto = getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+        defaults[f.attname] = now if auto else f.get_default()
+    names = [f.attname for f in fields]
+    json = [index for index, f in enumerate(fields) if isinstance(f, JSONField)]
+    columns = [f.column for f in fields]
+    pks: list[int] = []
+    with connection.cursor() as cursor:
+        if ids:
+            pk = model._meta.pk
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [model._meta.db_table, pk.column, len(rows)],
+            )
+            pks = [value for (value,) in cursor.fetchall()]
+            columns.insert(0, pk.column)
+        quoted = ", ".join(connection.ops.quote_name(column) for column in columns)
+        raw: Any = cursor.cursor
+        with raw.copy(
+            f"COPY {connection.ops.quote_name(model._meta.db_table)} ({quoted}) FROM STDIN"
+        ) as copy:
+            for index, row in enumerate(rows):
+                values = [row[name] if name in row else defaults[name] for name in names]
+                for position in json:
+                    if values[position] is not None:
+                        values[position] = Jsonb(values[position])
+                copy.write_row([pks[index], *values] if ids else values)
+    return pks
+
+
+def _write_portfolio(officer: StaffUser, loans: Sequence[Any]) -> None:
+    from tandir.core.audit import current_channel
+    from tandir.ledger.models import JournalLine
+    from tandir.lending.portfolio_import import CHUNK, opening_lines
+    from tandir.registry.models import Status, StatusChange
+
+    org = officer.organization_id
+    assert org is not None
+    versions = {
+        conventions: _import_version(officer, org, conventions).pk
+        for conventions in {loan.conventions for loan in loans}
+    }
+    accounts = {role: account.pk for role, account in accounts_by_role(org).items()}
+    channel = current_channel()
+    now = timezone.now()
+    memo = _("Opening balance of imported loan %(ref)s")
+    reason = _("Imported portfolio")
+    became_borrower: dict[int, datetime.date] = {}
+    for start in range(0, len(loans), CHUNK):
+        chunk = loans[start : start + CHUNK]
+        rows = [
+            {
+                "organization_id": org,
+                "reference": loan.reference,
+                "branch_id": loan.branch_id,
+                "beneficiary_id": loan.beneficiary_id,
+                "officer_id": loan.officer_id,
+                "product_version_id": versions[loan.conventions],
+                "status": LoanStatus.ACTIVE.value,
+                "currency": loan.currency,
+                "amount": loan.schedule.amount_financed,
+                "rate": loan.rate,
+                "term": loan.term,
+                "frequency": loan.frequency,
+                "grace_principal": loan.grace_principal,
+                "grace_interest": loan.grace_interest,
+                "first_due": loan.first_due,
+                "purpose": loan.purpose,
+                "sector": loan.sector,
+                "submitted_on": loan.disbursed_on,
+                "created_by_id": officer.pk,
+                "approved_on": loan.disbursed_on,
+                "approved_by_id": officer.pk,
+                "disbursed_on": loan.disbursed_on,
+                "schedule_version": 1,
+                "schedule_from": loan.disbursed_on,
+                "principal_outstanding": loan.schedule.amount_financed,
+                "created_at": now,
+            }
+            for loan in chunk
+        ]
+        loan_ids = _insert(Loan, rows, ids=True)
+        # The change history of each loan's creation, as a save would have written it.
+        _insert(
+            Loan.history.model,
+            [
+                row | {
+                    "id": pk, "history_date": now, "history_type": "+",
+                    "history_user_id": officer.pk, "history_channel": channel,
+                    "history_change_reason": None,
+                }
+                for row, pk in zip(rows, loan_ids, strict=True)
+            ],
+        )  # fmt: skip
+        _insert(
+            Installment,
+            [
+                {
+                    "organization_id": org,
+                    "loan_id": pk,
+                    "version": 1,
+                    "number": row.number,
+                    "due_date": row.due_date,
+                    "principal": row.principal,
+                    "charge": row.charge,
+                    "fees": row.fees,
+                    "savings": row.savings,
+                }
+                for loan, pk in zip(chunk, loan_ids, strict=True)
+                for row in loan.schedule.installments
+            ],
+        )
+        entry_ids = _insert(
+            JournalEntry,
+            [
+                {
+                    "organization_id": org,
+                    "branch_id": loan.branch_id,
+                    "entry_date": loan.disbursed_on,
+                    "kind": EntryKind.DISBURSEMENT.value,
+                    "memo": (memo % {"ref": loan.reference})[:300],
+                    "loan_id": pk,
+                    "created_by_id": officer.pk,
+                }
+                for loan, pk in zip(chunk, loan_ids, strict=True)
+            ],
+            ids=True,
+        )
+        journal_lines = []
+        for loan, entry_id in zip(chunk, entry_ids, strict=True):
+            lines = opening_lines(loan)
+            if sum((line.debit - line.credit for line in lines), ZERO) != ZERO:
+                raise ledger.Unbalanced(
+                    _("Debits and credits differ: %(amounts)s.") % {"amounts": loan.reference}
+                )
+            journal_lines += [
+                {
+                    "organization_id": org,
+                    "entry_id": entry_id,
+                    "account_id": accounts[str(line.role)],
+                    "currency": line.currency,
+                    "debit": line.debit,
+                    "credit": line.credit,
+                    "entry_date": loan.disbursed_on,
+                    "branch_id": loan.branch_id,
+                }
+                for line in lines
+            ]
+        _insert(JournalLine, journal_lines)
+        _insert(
+            LoanEvent,
+            [
+                {
+                    "organization_id": org,
+                    "loan_id": pk,
+                    "from_status": "",
+                    "to_status": LoanStatus.ACTIVE.value,
+                    "action": "import",
+                    "on": loan.disbursed_on,
+                    "by_id": officer.pk,
+                    "reason": reason,
+                }
+                for loan, pk in zip(chunk, loan_ids, strict=True)
+            ],
+        )
+        for loan in chunk:
+            day = became_borrower.get(loan.beneficiary_id)
+            if day is None or loan.disbursed_on < day:
+                became_borrower[loan.beneficiary_id] = loan.disbursed_on
+    # The people become borrowers, as a disbursement makes them (registry `start_borrowing`),
+    # with their status history and change history, set-based.
+    people = sorted(became_borrower)
+    for start in range(0, len(people), CHUNK):
+        persons = list(
+            Beneficiary.objects.filter(pk__in=people[start : start + CHUNK]).exclude(
+                status__in=[Status.BORROWER, Status.EXITED]
+            )
+        )
+        if not persons:
+            continue
+        _insert(
+            StatusChange,
+            [
+                {
+                    "organization_id": person.organization_id,
+                    "beneficiary_id": person.pk,
+                    "from_status": person.status,
+                    "to_status": Status.BORROWER.value,
+                    "changed_on": became_borrower[person.pk],
+                    "changed_by_id": officer.pk,
+                    "note": _("Loan imported"),
+                }
+                for person in persons
+            ],
+        )
+        Beneficiary.objects.filter(pk__in=[person.pk for person in persons]).update(
+            status=Status.BORROWER, updated_at=now
+        )
+        # Each person's change history: the record as it now is, changed through this channel.
+        fields = [f.attname for f in Beneficiary._meta.concrete_fields]
+        _insert(
+            Beneficiary.changes.model,
+            [
+                {name: getattr(person, name) for name in fields}
+                | {
+                    "status": Status.BORROWER.value, "updated_at": now, "history_date": now,
+                    "history_type": "~", "history_user_id": officer.pk,
+                    "history_channel": channel, "history_change_reason": None,
+                }
+                for person in persons
+            ],
+        )  # fmt: skip
+
+
+# --- Officer pages -----------------------------------------------------------------------------
+
+# A sheet made before its meeting (to print) has lines whose attendance is not yet taken; the
+# model has no state of its own for it, so an empty attendance marks a line not yet posted.
+NOT_TAKEN = ""
+
+
+@transaction.atomic
+def prepare_collection_sheet(
+    officer: StaffUser,
+    *,
+    meeting_date: datetime.date,
+    centre: Centre | None = None,
+    group: SolidarityGroup | None = None,
+) -> CollectionSheet:
+    """A meeting's sheet before the meeting: a line per current member and live loan, with what
+    falls due by the meeting date; attendance and payments are entered at the meeting."""
+    from tandir.lending.queries import LIVE, Due, active_members, dues_on
+
+    _require(officer, Right.COLLECT)
+    place = centre or group
+    if place is None or (centre is not None and group is not None):
+        raise TandirError(_("Choose the centre or the group."), code="no_meeting")
+    _branch_in_scope(officer, place.branch)
+    if CollectionSheet.objects.filter(
+        centre=centre, group=group, meeting_date=meeting_date
+    ).exists():
+        raise Conflict(_("This meeting has a sheet already."), code="already_prepared")
+    members = list(active_members(group=group, centre=centre))
+    if not members:
+        raise TandirError(_("Nobody is a member yet."), code="no_members")
+    loans: dict[int, list[Loan]] = {}
+    for loan in Loan.objects.filter(
+        organization_id=place.organization_id,
+        beneficiary_id__in=[m.beneficiary_id for m in members],
+        status__in=LIVE,
+    ).order_by("disbursed_on", "pk"):
+        loans.setdefault(loan.beneficiary_id, []).append(loan)
+    dues = dues_on([loan.pk for their in loans.values() for loan in their], meeting_date)
+    sheet = CollectionSheet.objects.create(
+        organization_id=place.organization_id,
+        branch=place.branch,
+        centre=centre,
+        group=group,
+        meeting_date=meeting_date,
+        posted_by=officer,
+    )
+    lines = []
+    for member in members:
+        # A member without a live loan is on the sheet too: attendance is taken for everyone.
+        their: list[Loan | None] = [*loans.get(member.beneficiary_id, [])] or [None]
+        lines += [
+            CollectionLine(
+                organization_id=sheet.organization_id,
+                sheet=sheet,
+                beneficiary_id=member.beneficiary_id,
+                loan=loan,
+                due=dues.get(loan.pk, Due()).total if loan else ZERO,
+                attendance=NOT_TAKEN,
+            )
+            for loan in their
+        ]
+    CollectionLine.objects.bulk_create(lines)
+    return sheet
+
+
+@dataclass(frozen=True)
+class SheetEntry:
+    """What the officer entered at the meeting for one line of a prepared sheet."""
+
+    line_id: int
+    attendance: str
+    paid: Decimal
+
+
+@transaction.atomic
+def post_prepared_sheet(
+    officer: StaffUser, sheet: CollectionSheet, entries: Sequence[SheetEntry]
+) -> CollectionSheet:
+    """A prepared sheet's meeting, posted as one: every line's attendance and payment is
+    recorded, or nothing is. Each payment is a repayment with the reference
+    `sheet-<sheet>-<loan>`; every bad line is reported at once."""
+    from tandir.lending.queries import Due, dues_on
+
+    _require(officer, Right.COLLECT)
+    _branch_in_scope(officer, sheet.branch)
+    if sheet.meeting_date > _today():
+        raise TandirError(
+            _("A sheet is posted on the day of its meeting or after it."), code="future_date"
+        )
+    # Writing the sheet's row first makes a second officer posting the same sheet wait for this
+    # transaction, and then find its lines taken.
+    CollectionSheet.objects.filter(pk=sheet.pk).update(posted_by=officer, posted_at=timezone.now())
+    lines = list(
+        CollectionLine.objects.filter(sheet=sheet)
+        .select_related("loan", "beneficiary")
+        .order_by("pk")
+    )
+    if not lines or any(line.attendance != NOT_TAKEN for line in lines):
+        raise Conflict(_("This meeting's sheet is already posted."), code="already_posted")
+    given = {entry.line_id: entry for entry in entries}
+    problems = []
+    if set(given) != {line.pk for line in lines}:
+        problems.append(_("The sheet changed since it was opened; open it again."))
+    for line in lines:
+        entry = given.get(line.pk)
+        if entry is None:
+            continue
+        name = line.beneficiary.full_name
+        if entry.attendance not in Attendance.values:
+            problems.append(_("%(name)s: unknown attendance.") % {"name": name})
+        if entry.paid < ZERO:
+            problems.append(_("%(name)s: a payment cannot be negative.") % {"name": name})
+        elif entry.paid > ZERO and line.loan is None:
+            problems.append(_("%(name)s has no loan to pay into.") % {"name": name})
+        elif entry.paid > ZERO and line.loan is not None:
+            try:
+                money(entry.paid, line.loan.currency)
+            except ValueError:
+                problems.append(
+                    _("%(name)s: %(amount)s has more decimals than %(currency)s has.")
+                    % {"name": name, "amount": entry.paid, "currency": line.loan.currency}
+                )
+    if problems:
+        raise TandirError(" ".join(problems), code="invalid_sheet", problems=problems)
+    dues = dues_on([line.loan_id for line in lines if line.loan_id], sheet.meeting_date)
+    for line in lines:
+        entry = given[line.pk]
+        if line.loan is not None:
+            line.due = dues.get(line.loan.pk, Due()).total
+        if line.loan is not None and entry.paid > ZERO:
+            line.repayment = record_repayment(
+                officer,
+                line.loan,
+                amount=entry.paid,
+                value_date=sheet.meeting_date,
+                reference=f"sheet-{sheet.pk}-{line.loan.pk}",
+                source=RepaymentSource.COLLECTION_SHEET,
+            )
+        line.attendance = entry.attendance
+        line.paid = entry.paid
+    CollectionLine.objects.bulk_update(lines, ["due", "paid", "attendance", "repayment"])
+    sheet.refresh_from_db()
     return sheet

@@ -3,6 +3,8 @@ payments into one loan queue instead of losing one another's update."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.utils.translation import gettext as _
 
 from tandir.core.errors import NotFound
@@ -24,6 +26,36 @@ def lock_loan(officer: StaffUser, loan_id: int) -> Loan:
     if loan is None:
         raise NotFound(_("No such loan."))
     return loan
+
+
+def lock_loans(officer: StaffUser, loan_ids: Iterable[int]) -> list[Loan]:
+    """The loans the officer may reach among `loan_ids`, locked in id order (so two batches
+    touching the same loans queue instead of deadlocking); the caller checks none is missing."""
+    from tandir.lending.queries import loans_in_scope
+
+    return list(
+        loans_in_scope(officer)
+        .select_for_update(of=("self",))
+        .select_related("product_version", "fund__account", "branch")
+        .filter(pk__in=list(loan_ids))
+        .order_by("pk")
+    )
+
+
+def lock_installments_of(loans: Iterable[Loan]) -> dict[int, list[Installment]]:
+    """Each loan's current schedule rows, locked, by loan id; callers lock the loans first."""
+    version = {loan.pk: loan.schedule_version for loan in loans}
+    rows: dict[int, list[Installment]] = {pk: [] for pk in version}
+    if not version:
+        return rows
+    for row in (
+        Installment.objects.select_for_update()
+        .filter(loan_id__in=list(version))
+        .order_by("loan_id", "number")
+    ):
+        if row.version == version[row.loan_id]:
+            rows[row.loan_id].append(row)
+    return rows
 
 
 def lock_installments(loan: Loan) -> list[Installment]:

@@ -743,3 +743,58 @@ class CollectionLine(OrganizationScoped):
     repayment = models.OneToOneField(
         Repayment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+
+
+class StatementOutcome(models.TextChoices):
+    MATCHED = "matched", _("Matched: posted")
+    DUPLICATE = "duplicate", _("Duplicate: imported before, nothing posted")
+
+
+class BankStatement(OrganizationScoped):
+    """A partner bank's statement as imported: who, when, which file, and what it posted.
+
+    Only a statement accepted as a whole is kept (a refused one wrote nothing); its lines say,
+    for the reconciliation page, which payment each one posted or was already posted as.
+    """
+
+    file_name = models.CharField(_("file"), max_length=200)
+    sha256 = models.CharField(max_length=64)
+    source = models.CharField(max_length=20, choices=RepaymentSource.choices)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    imported_at = models.DateTimeField(auto_now_add=True)
+    lines = models.PositiveIntegerField(default=0)
+    matched = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-imported_at", "-id"]
+        verbose_name = _("bank statement")
+        verbose_name_plural = _("bank statements")
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class BankStatementLine(OrganizationScoped):
+    """One line of an imported statement and the repayment it posted (or had posted before)."""
+
+    statement = models.ForeignKey(
+        BankStatement, on_delete=models.PROTECT, related_name="statement_lines"
+    )
+    line = models.PositiveIntegerField()
+    value_date = models.DateField()
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="+")
+    currency = currency_field()
+    amount = amount_field(_("amount"))
+    bank_reference = models.CharField(_("bank reference"), max_length=120)
+    outcome = models.CharField(max_length=10, choices=StatementOutcome.choices)
+    repayment = models.ForeignKey(Repayment, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["statement", "line"]
+        constraints = [
+            models.UniqueConstraint(fields=["statement", "line"], name="statement_line_once"),
+            money_constraint("amount", "currency", name="statement_line_amount_money"),
+        ]

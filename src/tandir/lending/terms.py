@@ -41,6 +41,8 @@ from tandir.engine import (
 from tandir.lending.models import Installment, Loan, ProductVersion, Repayment
 
 ZERO = Decimal(0)
+# A payment not saved yet comes after the saved ones of its date, as it will when saved.
+UNSAVED = 2**63
 
 
 def _fees(raw: list[dict[str, object]]) -> tuple[Fee, ...]:
@@ -196,11 +198,13 @@ def history_of(
     product: Product,
     through: datetime.date | None = None,
 ) -> PaymentHistory:
-    """The repayment history the stored payments make, in value-date order."""
+    """The repayment history the payments make, in value-date order (then as recorded)."""
     state = initial_state(loan, installments, product)
     payments = [
         payment_of(r)
-        for r in sorted(repayments, key=lambda r: (r.value_date, r.pk or 0))
+        for r in sorted(
+            repayments, key=lambda r: (r.value_date, r.pk if r.pk is not None else UNSAVED)
+        )
         if r.reversed_at is None and not r.is_recovery
     ]
     return replay(state, payments, through=through)

@@ -41,6 +41,8 @@ class Right(StrEnum):
     FOLLOW_UP = "follow_up"  # arrears notes, promises to pay
     MANAGE_GROUPS = "manage_groups"  # solidarity groups and centres
     SEE_LEDGER = "see_ledger"
+    # Bringing an existing portfolio opens loans and ledger balances at once: administrators.
+    IMPORT_LOANS = "import_loans"
 
 
 ROLE_RIGHTS: dict[str, frozenset[Right]] = {
