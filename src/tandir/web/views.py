@@ -1,8 +1,9 @@
 """The home page: the counts and charts that matter to each role.
 
 Every role that works with people sees its scope's counts, with tiles chosen for its daily work
-(an intake officer what they registered, a loan officer the borrowers, an M&E officer consent
-and outreach). A network analyst sees aggregates of the network's members only.
+(an intake officer what they registered, a loan officer the borrowers and the day's collections,
+an M&E officer consent and outreach). A network analyst sees aggregates of the network's members
+only.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tandir.lending.queries import officer_day
 from tandir.orgs.models import Role
 from tandir.orgs.roles import Right, has_right
 from tandir.registry import queries
@@ -66,10 +69,31 @@ def _tiles(user: Any, summary: queries.RegistrySummary) -> list[dict[str, Any]]:
     ]
 
 
+def _today() -> Any:
+    return timezone.localdate()
+
+
+def _collections(user: Any) -> list[dict[str, Any]]:
+    """A loan officer's day in three tiles: due today, late, and promises to pay gone by."""
+    day = officer_day(user, _today())
+    url = reverse("lending:my_day")
+    return [
+        {"label": _("Due today"), "value": day.due_today_count, "url": url},
+        {"label": _("Late loans"), "value": day.overdue_count, "url": url},
+        {
+            "label": _("Promises to pay passed"),
+            "value": len(day.promises_passed),
+            "url": f"{url}#promises-passed",
+        },
+    ]
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
-    context: dict[str, Any] = {"tiles": [], "charts": [], "network_rows": []}
+    context: dict[str, Any] = {"tiles": [], "charts": [], "network_rows": [], "collections": []}
+    if user.role == Role.LOAN_OFFICER and has_right(user, Right.FOLLOW_UP):
+        context["collections"] = _collections(user)
     if has_right(user, Right.SEE_RECORDS):
         summary = queries.registry_summary(user)
         context["tiles"] = _tiles(user, summary)
