@@ -84,6 +84,10 @@ def test_the_openapi_document_is_served_and_is_valid_openapi_3(db):
         ("/api/v1/beneficiaries", "post"),
         ("/api/v1/beneficiaries/{beneficiary_id}", "get"),
         ("/api/v1/beneficiaries/{beneficiary_id}", "patch"),
+        ("/api/v1/loans", "get"),
+        ("/api/v1/loans/{loan_id}", "get"),
+        ("/api/v1/loans/{loan_id}/repayments", "get"),
+        ("/api/v1/loans/{loan_id}/repayments", "post"),
     }
 
 

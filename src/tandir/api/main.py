@@ -16,6 +16,7 @@ from ninja.parser import Parser
 
 from tandir.api.auth import TokenAuth
 from tandir.api.errors import error_body, install_error_handlers, not_found_view
+from tandir.api.lending import router as loans_router
 from tandir.api.registry import router as beneficiaries_router
 
 DESCRIPTION = """\
@@ -107,3 +108,4 @@ api = TandirAPI(
 )
 install_error_handlers(api)
 api.add_router("/beneficiaries", beneficiaries_router)
+api.add_router("/loans", loans_router)

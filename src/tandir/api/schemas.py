@@ -22,6 +22,8 @@ from ninja import Schema
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from tandir.api.messages import pattern
+from tandir.core.money import AMOUNT_PLACES, CURRENCIES
+from tandir.engine.products import MAX_AMOUNT
 from tandir.registry.models import EconomicActivity, Education, HeardVia, IdDocument, Sex, Status
 
 
@@ -33,7 +35,11 @@ class ErrorDetail(Schema):
     code: str = Field(description="Stable machine-readable code, e.g. `duplicate_phone`.")
     message: str = Field(description="Human-readable message in the request's language.")
     fields: dict[str, list[str]] | None = Field(
-        None, description="For `invalid`: messages per field (`household.members_count`)."
+        None,
+        description=(
+            "For `invalid`, `currency_mismatch` and `too_many_decimals`: messages per field "
+            "(`household.members_count`, `amount.currency`)."
+        ),
     )
     existing_id: int | None = Field(
         None,
@@ -196,12 +202,40 @@ def omittable(**kwargs: Any) -> Any:
     return Field(None, json_schema_extra=_no_default, **kwargs)
 
 
+# --- Money in a request ------------------------------------------------------------------------
+
+# An amount the loan engine accepts (below 10¹⁵), with at most the decimals a money column keeps;
+# the currency's own minor unit (2 for USD, 0 for JPY) is checked against the record it is for.
+AMOUNT_WHOLE_DIGITS = len(str(int(MAX_AMOUNT))) - 1
+AMOUNT_PATTERN = pattern(
+    rf"^[0-9]{{1,{AMOUNT_WHOLE_DIGITS}}}(\.[0-9]{{1,{AMOUNT_PLACES}}})?$",
+    gettext_lazy("Enter an amount as a string of digits, e.g. 120000 or 120000.50."),
+)
+CurrencyCode = Annotated[
+    str,
+    AfterValidator(one_of(list(CURRENCIES))),
+    WithJsonSchema({"type": "string", "enum": list(CURRENCIES), "description": "ISO 4217 code."}),
+]
+
+
 class Input(BaseModel):
     """A request body, read as its JSON types say: `"4"` is not a number, `1` is not a date, and
     an object is needed where one is documented (a django-ninja `Schema` would read any value's
     attributes, so `"x"` would pass as an empty object)."""
 
     model_config = ConfigDict(strict=True)
+
+
+class MoneyIn(Input):
+    """An amount in a request: a decimal string, never a JSON number, with its currency."""
+
+    amount: str = Field(
+        pattern=AMOUNT_PATTERN,
+        description=(
+            "Decimal string, never a number: `94.56`. At most the decimals of the currency."
+        ),
+    )
+    currency: CurrencyCode
 
 
 # The error answers every operation may give, for the OpenAPI document.
