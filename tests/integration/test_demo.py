@@ -1,9 +1,10 @@
 """The demo programme: what `tandir demo` loads, that it loads the same every time, and the
 `demo` and `createadmin` commands.
 
-The demo is loaded once for the module (about six seconds) inside a transaction rolled back at
-the end; each test runs in its own savepoint within it. A second load, by `tandir demo` into a
-fresh SQLite database, runs meanwhile in another process and must give the same people.
+The demo is loaded once for the module (people and loans: about 45 seconds of one core) inside
+a transaction rolled back at the end; each test runs in its own savepoint within it. A second
+load, by `tandir demo` into a fresh SQLite database, runs meanwhile in another process and must
+give the same people and the same loans.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +33,32 @@ from tandir.demo.loader import (
     DEMO_PASSWORD,
     HISTORY_ENDS,
     NETWORK_NAME,
+    PAKISTANI_LENDER_NAME,
     DemoAlreadyLoaded,
     DemoSummary,
     demo_logins,
     load_demo,
 )
+from tandir.ledger.charts import Role as AccountRole
+from tandir.ledger.models import Account
+from tandir.ledger.queries import balance, unbalanced_entries
+from tandir.lending.actions import fund_balance
+from tandir.lending.models import (
+    ApprovalLimit,
+    BankBranch,
+    Centre,
+    CollectionSheet,
+    Disbursement,
+    FundingSource,
+    Loan,
+    LoanProduct,
+    LoanStatus,
+    ProductVersion,
+    Repayment,
+    RepaymentSource,
+    SolidarityGroup,
+)
+from tandir.lending.queries import ledger_mismatches, overdue_installments
 from tandir.orgs.models import (
     Branch,
     Organization,
@@ -46,9 +69,12 @@ from tandir.orgs.models import (
 )
 from tandir.registry.models import Beneficiary, Consent, Enrolment, Status, StatusChange
 
+CENT = Decimal("0.01")
 ARMENIAN_LETTER = re.compile(r"[\u0531-\u0587]")
 CYRILLIC_LETTER = re.compile(r"[\u0400-\u04ff]")
 AZERBAIJANI_LETTER = re.compile(r"[əƏşŞçÇğĞıİöÖüÜ]")
+URDU_LETTER = re.compile(r"[\u0600-\u06ff]")
+LENDERS = (ARMENIAN_PROGRAMME_NAME, AZERBAIJANI_MFI_NAME, PAKISTANI_LENDER_NAME)
 
 
 @dataclass
@@ -134,7 +160,7 @@ def test_the_demo_has_a_network_of_two_member_organisations_with_branches_and_pr
 
 def test_every_role_has_an_account_in_each_member_organisation_and_the_network(demo, db, settings):
     member_roles = {r for r in Role.values if r != Role.NETWORK_ANALYST}
-    for name in (ARMENIAN_PROGRAMME_NAME, AZERBAIJANI_MFI_NAME):
+    for name in LENDERS:
         roles = set(
             StaffUser.objects.filter(organization__name=name).values_list("role", flat=True)
         )
@@ -150,13 +176,17 @@ def test_every_role_has_an_account_in_each_member_organisation_and_the_network(d
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
     assert analyst.check_password(DEMO_PASSWORD)
     assert demo.logins == demo_logins()
-    assert len(demo.logins) == demo.staff == StaffUser.objects.count() == 31
+    assert len(demo.logins) == demo.staff == StaffUser.objects.count() == 43
 
 
-def test_about_500_participants_are_registered_300_armenian_and_200_azerbaijani(demo, db):
-    assert demo.beneficiaries == 500
+def test_560_participants_are_registered_300_armenian_200_azerbaijani_and_60_pakistani(demo, db):
+    assert demo.beneficiaries == 560
     assert len(people(ARMENIAN_PROGRAMME_NAME)) == 300
     assert len(people(AZERBAIJANI_MFI_NAME)) == 200
+    pakistani = people(PAKISTANI_LENDER_NAME)
+    assert len(pakistani) == 60
+    assert 0.7 <= share(pakistani, lambda p: p.sex == "female") <= 0.9
+    assert 0.45 <= share(pakistani, lambda p: URDU_LETTER.search(p.full_name)) <= 0.75
     registered = Beneficiary.objects.values_list("registered_on", flat=True)
     assert min(registered) >= datetime.date(2025, 1, 1)
     assert max(registered) <= HISTORY_ENDS
@@ -205,6 +235,8 @@ def test_phones_are_unique_and_in_local_formats_and_refugees_often_lack_an_id(de
         assert person.phone == "" or re.fullmatch(r"\+374(9[1-9]|77|55)\d{6}", person.phone)
     for person in people(AZERBAIJANI_MFI_NAME):
         assert re.fullmatch(r"\+994(50|51|55|70|77|99|10)\d{7}", person.phone)
+    for person in people(PAKISTANI_LENDER_NAME):
+        assert re.fullmatch(r"\+923\d{9}", person.phone)
     armenian = people(ARMENIAN_PROGRAMME_NAME)
     refugees = [p for p in armenian if in_group("refugee")(p)]
     others = [p for p in armenian if not in_group("refugee")(p)]
@@ -241,21 +273,22 @@ def test_participants_move_along_the_pipeline_with_a_dated_history(demo, db):
 def test_loading_the_demo_twice_is_refused(demo, db):
     with pytest.raises(DemoAlreadyLoaded):
         load_demo()
-    assert Beneficiary.objects.count() == 500
+    assert Beneficiary.objects.count() == 560
 
 
 def test_the_demo_command_on_a_loaded_database_creates_nothing_and_prints_the_logins(demo, db):
-    before = [m.objects.count() for m in (Organization, StaffUser, Beneficiary, StatusChange)]
+    models = (Organization, StaffUser, Beneficiary, StatusChange, Loan, Repayment)
+    before = [m.objects.count() for m in models]
     out = io.StringIO()
     call_command("demo", stdout=out, stderr=io.StringIO())
-    assert [m.objects.count() for m in (Organization, StaffUser, Beneficiary, StatusChange)] == (
-        before
-    )
+    assert [m.objects.count() for m in models] == before
     text = out.getvalue()
     assert "not loaded again" in text
     assert f"Password for every account: {DEMO_PASSWORD}" in text
     assert re.search(r"am\.loan\.gyumri +Loan officer +Gyumri", text)
     assert re.search(r"network\.analyst +Network analyst", text)
+    assert re.search(r"pk\.committee +Credit committee member +all branches", text)
+    assert re.search(r"az\.accountant +Accountant +all branches", text)
     assert "http://127.0.0.1:8000/" in text
 
 
@@ -263,8 +296,10 @@ def test_two_loads_into_fresh_databases_give_the_same_people(demo, db, fresh_loa
     """`tandir demo` in a fresh SQLite database loads exactly what this module loaded."""
     stdout, stderr = fresh_load.process.communicate(timeout=300)
     assert fresh_load.process.returncode == 0, stderr
-    assert "500 participants" in stdout
+    assert "560 participants" in stdout
+    assert f"Lending up to {HISTORY_ENDS.isoformat()}: {demo.lending.loans} loans" in stdout
     assert "am.intake.vanadzor" in stdout
+    assert "pk.accountant" in stdout
 
     columns = "first_name, patronymic, last_name, sex, date_of_birth, phone, national_id, status"
     with sqlite3.connect(fresh_load.home / "var" / "tandir.sqlite3") as fresh:
@@ -272,6 +307,13 @@ def test_two_loads_into_fresh_databases_give_the_same_people(demo, db, fresh_loa
             f"SELECT {columns}, registered_on FROM registry_beneficiary ORDER BY id"
         ).fetchall()
         their_changes = fresh.execute("SELECT COUNT(*) FROM registry_statuschange").fetchone()[0]
+        their_loans = fresh.execute(
+            "SELECT reference, status, amount, disbursed_on, principal_outstanding"
+            " FROM lending_loan ORDER BY id"
+        ).fetchall()
+        their_repayments = fresh.execute(
+            "SELECT value_date, amount FROM lending_repayment ORDER BY id"
+        ).fetchall()
     ours = [
         (*row[:4], row[4].isoformat(), *row[5:8], row[8].isoformat())
         for row in Beneficiary.objects.order_by("id").values_list(
@@ -280,6 +322,20 @@ def test_two_loads_into_fresh_databases_give_the_same_people(demo, db, fresh_loa
     ]
     assert theirs == ours
     assert their_changes == StatusChange.objects.count()
+    # SQLite hands decimals back as numbers: compared as decimals of the currency's unit.
+    assert [
+        (ref, status, Decimal(str(amount)).quantize(CENT), day, Decimal(str(left)).quantize(CENT))
+        for ref, status, amount, day, left in their_loans
+    ] == [
+        (ref, status, amount.quantize(CENT), day and day.isoformat(), left.quantize(CENT))
+        for ref, status, amount, day, left in Loan.objects.order_by("id").values_list(
+            "reference", "status", "amount", "disbursed_on", "principal_outstanding"
+        )
+    ]
+    assert [(day, Decimal(str(amount)).quantize(CENT)) for day, amount in their_repayments] == [
+        (day.isoformat(), amount.quantize(CENT))
+        for day, amount in Repayment.objects.order_by("id").values_list("value_date", "amount")
+    ]
 
 
 def test_createadmin_creates_an_administrator_and_their_organisation(db):
@@ -329,9 +385,166 @@ def test_createadmin_without_a_terminal_says_what_is_missing_and_creates_nothing
 
 def test_the_demo_has_repeat_registrations_for_a_manager_to_merge(demo, db):
     flagged = Beneficiary.objects.filter(possible_duplicate_of__isnull=False)
-    assert demo.possible_duplicates == flagged.count() == 4
+    assert demo.possible_duplicates == flagged.count()
+    assert flagged.filter(organization__name=ARMENIAN_PROGRAMME_NAME).count() == 4
     for repeat in flagged.select_related("possible_duplicate_of"):
         original = repeat.possible_duplicate_of
         assert original is not None
         assert repeat.district_id == original.district_id
         assert repeat.name_latin.split()[-1] == original.name_latin.split()[-1]
+
+
+# --- Lending ------------------------------------------------------------------------------------
+
+
+def loans_of(name: str):
+    return Loan.objects.filter(organization__name=name)
+
+
+@pytest.mark.parametrize("name", LENDERS)
+def test_each_lender_has_loans_in_every_state(demo, db, name):
+    loans = loans_of(name)
+    assert set(loans.values_list("status", flat=True)) == set(LoanStatus.values)
+    live = loans.filter(status=LoanStatus.ACTIVE)
+    late = set(
+        overdue_installments(HISTORY_ENDS)
+        .filter(loan__organization__name=name, due_date__lt=HISTORY_ENDS - datetime.timedelta(30))
+        .values_list("loan_id", flat=True)
+    )
+    on_time = live.exclude(pk__in=late)
+    # Realistic arrears: most active loans are paid up, a few are more than 30 days late.
+    assert late and len(late) / live.count() <= 0.3, (len(late), live.count())
+    assert on_time.count() > len(late)
+    assert live.filter(renegotiated=True).exists()
+    assert loans.filter(status=LoanStatus.WRITTEN_OFF, written_off_principal__gt=0).exists()
+    assert loans.filter(status=LoanStatus.OVERPAID, credit_held__gt=0).exists()
+
+
+@pytest.mark.parametrize("name", LENDERS)
+def test_the_ledger_balances_and_agrees_with_each_lenders_loans(demo, db, name):
+    assert unbalanced_entries() == []
+    organization = Organization.objects.get(name=name)
+    assert ledger_mismatches(organization.pk) == []
+
+
+def test_loans_are_disbursed_in_the_months_before_the_demos_last_day_and_repaid_up_to_it(demo, db):
+    disbursed = [
+        day
+        for day in Loan.objects.values_list("disbursed_on", flat=True)
+        if day is not None  # applications not (yet) disbursed
+    ]
+    assert min(disbursed) >= datetime.date(2025, 3, 1)
+    assert max(disbursed) <= HISTORY_ENDS
+    days = list(Repayment.objects.values_list("value_date", flat=True))
+    assert max(days) <= HISTORY_ENDS
+    # Monthly repayments through the last months of the history, every month.
+    months = {(d.year, d.month) for d in days if d >= datetime.date(2026, 5, 1)}
+    assert months == {(2026, m) for m in range(5, 11)}
+    assert demo.lending.loans == Loan.objects.count() >= 150
+    assert demo.lending.repayments == Repayment.objects.count() >= 400
+    # Clients of the Armenian programme repay at the partner bank, a bank statement line each;
+    # those who settled a loan early did so at the office.
+    armenian = Repayment.objects.filter(organization__name=ARMENIAN_PROGRAMME_NAME)
+    at_bank = armenian.filter(source=RepaymentSource.BANK_FILE)
+    assert at_bank.count() >= 0.9 * armenian.count()
+    assert not at_bank.filter(bank_reference="").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "bank", "currency", "methods"),
+    [
+        (ARMENIAN_PROGRAMME_NAME, "Sevan Partner Bank", "AMD", {"declining"}),
+        (AZERBAIJANI_MFI_NAME, "Caspian Partner Bank", "AZN", {"flat", "declining"}),
+        (PAKISTANI_LENDER_NAME, "Indus Partner Bank", "PKR", {"qard-hasan", "murabaha"}),
+    ],
+)
+def test_each_lender_has_products_funds_bank_branches_and_approval_limits(
+    demo, db, name, bank, currency, methods
+):
+    organization = Organization.objects.get(name=name)
+    versions = ProductVersion.objects.filter(organization=organization)
+    assert set(versions.values_list("method", flat=True)) == methods
+    assert set(versions.values_list("currency", flat=True)) == {currency}
+    branches = BankBranch.objects.filter(organization=organization)
+    assert set(branches.values_list("bank__name", flat=True)) == {bank}
+    assert branches.count() == Branch.objects.filter(organization=organization).count()
+    assert set(Disbursement.objects.filter(organization=organization).values_list(
+        "bank__name", flat=True
+    )) == {bank}  # fmt: skip
+    funds = list(FundingSource.objects.filter(organization=organization))
+    assert len(funds) == 2 and all(fund_balance(f) > 0 for f in funds)
+    limits = dict(
+        ApprovalLimit.objects.filter(organization=organization).values_list("role", "max_amount")
+    )
+    assert limits[Role.BRANCH_MANAGER] < limits[Role.CREDIT_COMMITTEE]
+    assert not loans_of(name).filter(amount__gt=limits[Role.CREDIT_COMMITTEE]).exists()
+
+
+def test_a_revised_product_keeps_each_loan_on_the_terms_it_was_approved_under(demo, db):
+    product = LoanProduct.objects.get(organization__name=ARMENIAN_PROGRAMME_NAME, code="start-up")
+    first, second = product.versions.order_by("number")
+    assert (first.rate_max, second.rate_max) == (Decimal(14), Decimal(12))
+    early = Loan.objects.filter(product_version=first)
+    assert early.exists() and Loan.objects.filter(product_version=second).exists()
+    assert all(loan.submitted_on < datetime.date(2026, 1, 1) for loan in early)
+
+
+def test_the_pakistani_lender_is_islamic_with_no_interest_anywhere(demo, db):
+    roshni = Organization.objects.get(name=PAKISTANI_LENDER_NAME)
+    assert not roshni.networks.exists()
+    roles = set(Account.objects.filter(organization=roshni).values_list("role", flat=True))
+    interest = {
+        AccountRole.LOAN_PORTFOLIO,
+        AccountRole.INTEREST_RECEIVABLE,
+        AccountRole.INTEREST_INCOME,
+        AccountRole.PENALTY_INCOME,
+    }
+    assert not roles & interest
+    assert {AccountRole.QARD_RECEIVABLE, AccountRole.MURABAHA_RECEIVABLE} <= roles
+    assert {v.is_islamic for v in ProductVersion.objects.filter(organization=roshni)} == {True}
+    assert all(
+        loan.rate == 0 for loan in loans_of(PAKISTANI_LENDER_NAME).filter(
+            product_version__method="qard-hasan"
+        )
+    )  # fmt: skip
+    # Murabaha profit is earned as installments fall due; late charges go to charity.
+    assert balance(roshni.pk, AccountRole.PROFIT_INCOME, "PKR") > 0
+    assert balance(roshni.pk, AccountRole.CHARITY_PAYABLE, "PKR") > 0
+    assert balance(roshni.pk, AccountRole.COMPENSATION_INCOME, "PKR") == 0
+
+
+def test_solidarity_groups_repay_at_their_meetings_on_a_collection_sheet(demo, db):
+    centre = Centre.objects.get(organization__name=PAKISTANI_LENDER_NAME)
+    groups = SolidarityGroup.objects.filter(centre=centre)
+    assert sorted(groups.values_list("name", flat=True)) == ["Noor", "Sitara"]
+    sheets = CollectionSheet.objects.filter(centre=centre).order_by("meeting_date")
+    assert sheets.count() >= 5
+    members = {m.beneficiary_id for g in groups for m in g.members.all()}
+    assert {line.beneficiary_id for line in sheets[0].lines.all()} == members
+    assert all(line.repayment_id for line in sheets[0].lines.all())
+    assert Loan.objects.filter(group__in=groups).count() == len(members) == 9
+    # A member stopped paying at the last meetings: the group's next loans wait for her.
+    from tandir.lending.queries import group_on_hold
+
+    assert any(group_on_hold(g.pk, HISTORY_ENDS) for g in groups)
+    alone = SolidarityGroup.objects.get(organization__name=AZERBAIJANI_MFI_NAME)
+    assert alone.centre is None
+    assert CollectionSheet.objects.filter(group=alone).count() >= 4
+    assert Repayment.objects.filter(source=RepaymentSource.COLLECTION_SHEET).count() >= 60
+    for person in Beneficiary.objects.filter(pk__in=members):
+        assert person.status == Status.BORROWER
+
+
+@pytest.mark.parametrize("username", [
+    "am.committee", "am.accountant", "az.committee", "az.accountant", "pk.committee",
+    "pk.accountant",
+])  # fmt: skip
+def test_the_credit_committee_and_the_accountant_of_each_lender_can_log_in(
+    demo, db, settings, client, username
+):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    user = StaffUser.objects.get(username=username)
+    expected = Role.CREDIT_COMMITTEE if username.endswith("committee") else Role.ACCOUNTANT
+    assert user.role == expected
+    assert client.login(username=username, password=DEMO_PASSWORD)
+    assert client.get("/").status_code == 200

@@ -1,9 +1,11 @@
-"""The demo programme: a network, two member organisations, their staff and 500 participants.
+"""The demo programme: a network of two member organisations, a Pakistani Islamic lender,
+their staff, 560 participants and their loans.
 
 Everything is drawn from one seeded random generator and fixed dates, so every load gives the
 same people in the same order. Participants are registered the way an officer registers them:
 `BeneficiaryForm` validates the fields, `register_beneficiary` writes them, `change_status`
-moves them along the pipeline.
+moves them along the pipeline. Lending (`tandir.demo.lending`) follows, through the lending
+actions, up to the same last day of history.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from django.utils.translation import gettext as _
 
 from tandir.core.models import TargetGroup
 from tandir.demo.geography import COUNTRIES
-from tandir.demo.names import PersonName, armenian_name, azerbaijani_name
+from tandir.demo.lending import GroupCohort, LendingBook, LendingSummary, load_lending
+from tandir.demo.names import PersonName, armenian_name, azerbaijani_name, pakistani_name
 from tandir.orgs.models import (
     Branch,
     Country,
@@ -37,7 +40,7 @@ from tandir.orgs.models import (
     StaffUser,
 )
 from tandir.registry.actions import change_status, register_beneficiary, withdraw_consent
-from tandir.registry.forms import BeneficiaryForm
+from tandir.registry.forms import BeneficiaryForm, KnownChoices
 from tandir.registry.models import (
     Beneficiary,
     EconomicActivity,
@@ -45,6 +48,7 @@ from tandir.registry.models import (
     HeardVia,
     Sex,
     Status,
+    StatusChange,
     age_on,
 )
 from tandir.registry.names import to_latin
@@ -59,6 +63,7 @@ HISTORY_ENDS = datetime.date(2026, 10, 31)
 NETWORK_NAME = "South Caucasus Microfinance Network"
 ARMENIAN_PROGRAMME_NAME = "Arev Micro-Enterprise Development Programme"
 AZERBAIJANI_MFI_NAME = "Kür Microfinance"
+PAKISTANI_LENDER_NAME = "Roshni Islamic Microfinance"
 
 
 class DemoAlreadyLoaded(Exception):
@@ -82,6 +87,7 @@ class DemoSummary:
     beneficiaries: int
     possible_duplicates: int
     status_changes: int
+    lending: LendingSummary = field(default_factory=LendingSummary)
     logins: list[DemoLogin] = field(default_factory=list)
     password: str = DEMO_PASSWORD
 
@@ -204,6 +210,30 @@ AZERBAIJANI_BRANCHES = (
 )
 
 
+PAKISTANI_BRANCHES = (
+    BranchSpec(
+        "LHR",
+        "Lahore",
+        (
+            ("Punjab", "Lahore", 6),
+            ("Punjab", "Gujranwala", 2),
+            ("Punjab", "Sialkot", 2),
+        ),
+        0.55,
+    ),
+    BranchSpec(
+        "MUL",
+        "Multan",
+        (
+            ("Punjab", "Multan", 5),
+            ("Punjab", "Bahawalpur", 3),
+            ("Punjab", "Faisalabad", 2),
+        ),
+        0.45,
+    ),
+)
+
+
 def _staff(prefix: str, people: dict[str, tuple[str, str]], branches: Sequence[BranchSpec]):
     """Staff of every role: one per role for the organisation, intake and loan per branch."""
     main, *others = branches
@@ -277,9 +307,30 @@ AZERBAIJANI_STAFF = _staff(
     AZERBAIJANI_BRANCHES,
 )
 
+PAKISTANI_STAFF = _staff(
+    "pk",
+    {
+        "admin": ("Ayesha", "Siddiqui"),
+        "me": ("Sana", "Qureshi"),
+        "manager": ("Imran", "Aslam"),
+        "intake": ("Farah", "Naz"),
+        "loan": ("Bilal", "Ahmed"),
+        "intake.multan": ("Rabia", "Bibi"),
+        "loan.multan": ("Usman", "Tariq"),
+        "trainer": ("Saima", "Noreen"),
+        "advisor": ("Kashif", "Mehmood"),
+        "appraiser": ("Zubair", "Hussain"),
+        "committee": ("Nasreen", "Akhtar"),
+        "accountant": ("Faisal", "Iqbal"),
+    },
+    PAKISTANI_BRANCHES,
+)
+
 NETWORK_STAFF = [StaffSpec("network.analyst", Role.NETWORK_ANALYST, "Nino", "Beridze")]
 
-DEMO_USERNAMES = [s.username for s in (*ARMENIAN_STAFF, *AZERBAIJANI_STAFF, *NETWORK_STAFF)]
+DEMO_USERNAMES = [
+    s.username for s in (*ARMENIAN_STAFF, *AZERBAIJANI_STAFF, *PAKISTANI_STAFF, *NETWORK_STAFF)
+]
 
 
 # --- Loading ---------------------------------------------------------------------------------
@@ -370,6 +421,20 @@ class _Applicant:
     form_data: dict[str, Any]
     steps: list[tuple[str, datetime.date, StaffUser, str]]
     consent_withdrawn_on: datetime.date | None
+    beneficiary: Beneficiary | None = None  # once registered
+
+
+@dataclass
+class _Cohort:
+    """Neighbours who form a solidarity group and borrow together on one day."""
+
+    organization: Organization
+    branch: Branch
+    members: list[_Applicant]
+    disbursed_on: datetime.date
+    groups: tuple[str, ...]
+    centre: str
+    place: str
 
 
 class _Loader:
@@ -382,6 +447,9 @@ class _Loader:
         self.phones: set[str] = set()
         self.national_ids: set[str] = set()
         self.logins: list[DemoLogin] = []
+        # Each officer's branches, districts, projects and groups, loaded once for all the forms
+        # they fill in, as the import does.
+        self.known: dict[int, KnownChoices] = {}
 
     def load(self) -> DemoSummary:
         load_geography()
@@ -401,19 +469,29 @@ class _Loader:
         alpine = Organization.objects.create(
             name="Alpine Development Foundation", short_name="ADF", kind=OrganizationKind.DONOR
         )
-        Organization.objects.create(
+        sevan = Organization.objects.create(
             name="Sevan Partner Bank",
             short_name="Sevan Bank",
             kind=OrganizationKind.BANK,
             country=countries["AM"],
             currency="AMD",
         )
-        Organization.objects.create(
+        caspian = Organization.objects.create(
             name="Caspian Partner Bank",
             short_name="Caspian Bank",
             kind=OrganizationKind.BANK,
             country=countries["AZ"],
             currency="AZN",
+        )
+        indus = Organization.objects.create(
+            name="Indus Partner Bank",
+            short_name="Indus Bank",
+            kind=OrganizationKind.BANK,
+            country=countries["PK"],
+            currency="PKR",
+        )
+        hilal = Organization.objects.create(
+            name="Hilal Community Trust", short_name="HCT", kind=OrganizationKind.DONOR
         )
         arev = self._member(
             network,
@@ -469,19 +547,84 @@ class _Loader:
             # A microfinance institution: most people it registers come for a loan.
             stage_weights=(18, 10, 10, 14, 48),
         )
+        roshni = self._member(
+            None,
+            name=PAKISTANI_LENDER_NAME,
+            short_name="Roshni",
+            kind=OrganizationKind.MFI,
+            country=countries["PK"],
+            currency="PKR",
+            prefix="pk",
+            branch_specs=PAKISTANI_BRANCHES,
+            staff_specs=PAKISTANI_STAFF,
+            project={
+                "name": "Interest-Free Livelihoods for Women",
+                "code": "IFLW",
+                "budget_amount": Decimal("600000.00"),
+                "budget_currency": "USD",
+                "starts_on": datetime.date(2025, 2, 1),
+                "ends_on": datetime.date(2027, 12, 31),
+            },
+            donors=[hilal],
+            project_groups=["low_income", "woman_headed_household", "disability", "refugee"],
+            # An Islamic lender: most people come for an interest-free loan or a Murabaha.
+            stage_weights=(14, 8, 8, 20, 50),
+        )
         self._create_staff(network, NETWORK_STAFF, [])
 
         applicants = [self._armenian_applicant(arev) for _ in range(300)]
         self._mark_trafficking_survivors(applicants, count=3)
         self._mark_repeat_registrations(applicants, count=4)
-        applicants += [self._azerbaijani_applicant(kur) for _ in range(200)]
+        azerbaijani = [self._azerbaijani_applicant(kur) for _ in range(200)]
+        pakistani = [self._pakistani_applicant(roshni) for _ in range(60)]
+        cohorts = [
+            self._group_cohort(
+                azerbaijani,
+                branch_code="GNJ",
+                size=5,
+                disbursed_on=datetime.date(2026, 5, 11),
+                groups=("Bərəkət",),
+                centre="",
+                place="Ganja, Kapaz district, the MFI's office",
+            ),
+            self._group_cohort(
+                pakistani,
+                branch_code="LHR",
+                size=9,
+                disbursed_on=datetime.date(2026, 4, 13),
+                groups=("Noor", "Sitara"),
+                centre="Shadbagh",
+                place="Community hall, Shadbagh",
+            ),
+        ]
+        applicants += azerbaijani + pakistani
         # Registered in date order, as they would have been.
         applicants.sort(key=lambda a: a.registered_on)
-        possible_duplicates = status_changes = 0
+        possible_duplicates = 0
         for applicant in applicants:
-            flagged, changes = self._register(applicant)
+            flagged, _changes = self._register(applicant)
             possible_duplicates += flagged
-            status_changes += changes
+        lending = load_lending(
+            self.rng,
+            [
+                self._book(arev, "arev", sevan),
+                self._book(kur, "kur", caspian),
+                self._book(roshni, "roshni", indus),
+            ],
+            [
+                GroupCohort(
+                    organization=c.organization,
+                    branch=c.branch,
+                    members=[a.beneficiary for a in c.members if a.beneficiary is not None],
+                    disbursed_on=c.disbursed_on,
+                    groups=c.groups,
+                    centre=c.centre,
+                    place=c.place,
+                )
+                for c in cohorts
+            ],
+            as_of=HISTORY_ENDS,
+        )
         return DemoSummary(
             organizations=Organization.objects.count(),
             branches=Branch.objects.count(),
@@ -489,15 +632,30 @@ class _Loader:
             staff=len(self.logins),
             beneficiaries=Beneficiary.objects.count(),
             possible_duplicates=possible_duplicates,
-            status_changes=status_changes,
+            # The pipeline's moves, and those that disbursing the groups' loans made.
+            status_changes=StatusChange.objects.exclude(from_status="").count(),
+            lending=lending,
             logins=self.logins,
+        )
+
+    def _book(self, programme: _Programme, kind: str, bank: Organization) -> LendingBook:
+        return LendingBook(
+            kind=kind,
+            organization=programme.organization,
+            bank=bank,
+            staff=programme.staff,
+            prefix=programme.prefix,
+            branches=[
+                (branch, "" if i == 0 else f".{spec.name.lower()}")
+                for i, (branch, spec) in enumerate(programme.branches)
+            ],
         )
 
     # --- organisations -----------------------------------------------------------------------
 
     def _member(
         self,
-        network: Organization,
+        network: Organization | None,
         *,
         name: str,
         short_name: str,
@@ -515,7 +673,8 @@ class _Loader:
         organization = Organization.objects.create(
             name=name, short_name=short_name, kind=kind, country=country, currency=currency
         )
-        organization.networks.add(network)
+        if network is not None:
+            organization.networks.add(network)
         branches = []
         for spec in branch_specs:
             branch = Branch.objects.create(
@@ -623,6 +782,22 @@ class _Loader:
             if self.rng.random() < 0.8:
                 return f"AA{self.rng.randrange(10**7):07d}"
             return f"AZE{self.rng.randrange(10**8):08d}"
+
+        return self._unique(self.national_ids, make)
+
+    def _pakistani_phone(self) -> str:
+        def make() -> str:
+            prefix = self.rng.choice(["300", "301", "303", "311", "321", "333", "345", "346"])
+            return f"+92 {prefix} {self.rng.randrange(10**7):07d}"
+
+        return self._unique(self.phones, make)
+
+    def _pakistani_id(self) -> str:
+        """A computerised national identity card number: district code, serial, check digit."""
+
+        def make() -> str:
+            district = self.rng.choice(["35202", "35201", "34101", "36302", "31202", "33100"])
+            return f"{district}-{self.rng.randrange(10**7):07d}-{self.rng.randrange(10)}"
 
         return self._unique(self.national_ids, make)
 
@@ -908,6 +1083,101 @@ class _Loader:
             locality=locality,
         )
 
+    def _pakistani_applicant(self, programme: _Programme) -> _Applicant:
+        rng = self.rng
+        registered_on = self._registration_day()
+        # Islamic microfinance in Pakistan lends mostly to women.
+        sex = Sex.FEMALE if rng.random() < 0.8 else Sex.MALE
+        name = pakistani_name(rng, sex, "ur" if rng.random() < 0.6 else "latn")
+        branch, spec = self._pick_branch(programme)
+        district, locality = self._place(programme, spec)
+        groups = ["refugee"] if rng.random() < 0.04 else []  # Afghan families in Punjab
+        born = self._birth_date(registered_on, youth_share=0.25)
+        household = self._household(
+            sex,
+            woman_head_chance=0.2,
+            sizes=range(2, 11),
+            size_weights=[3, 8, 14, 20, 20, 15, 10, 6, 4],
+        )
+        if household[2] == Sex.FEMALE:
+            groups.append("woman_headed_household")
+        income, low = self._income(household[0], (4_000, 20_000), step=1_000, poverty_line=9_000)
+        if low:
+            groups.append("low_income")
+        if rng.random() < 0.03:
+            groups.append("disability")
+        referrers = [
+            "Mosque committee",
+            "Lady health worker",
+            "Neighbour",
+            "Another member",
+            "Relative",
+        ]
+        return self._applicant(
+            programme,
+            sex=sex,
+            name=name,
+            registered_on=registered_on,
+            date_of_birth=born,
+            phone=self._pakistani_phone(),
+            # Refugees hold a proof-of-registration card, not a national identity card.
+            national_id="" if "refugee" in groups else self._pakistani_id(),
+            groups=groups,
+            household=household,
+            income=income,
+            heard=self._heard_via(district.name, referrers),
+            enrolled=rng.random() < 0.9,
+            branch=branch,
+            spec=spec,
+            district=district,
+            locality=locality,
+        )
+
+    def _group_cohort(
+        self,
+        applicants: list[_Applicant],
+        *,
+        branch_code: str,
+        size: int,
+        disbursed_on: datetime.date,
+        groups: tuple[str, ...],
+        centre: str,
+        place: str,
+    ) -> _Cohort:
+        """Women of one branch who go through training and planning together and then borrow as
+        a solidarity group: their pipeline is redrawn to end at planning three weeks before the
+        group's loans, whose disbursement makes them borrowers."""
+        latest = disbursed_on - datetime.timedelta(days=100)
+        candidates = [
+            a
+            for a in applicants
+            if a.branch.code == branch_code
+            and a.form_data["sex"] == Sex.FEMALE
+            and a.registered_on <= latest
+            and a.consent_withdrawn_on is None
+            and a.steps
+        ]
+        members = self.rng.sample(candidates, size)
+        staff, prefix = members[0].programme.staff, members[0].programme.prefix
+        for member in members:
+            trained_from = member.registered_on + datetime.timedelta(days=self.rng.randint(7, 20))
+            trained = trained_from + datetime.timedelta(days=self.rng.randint(28, 35))
+            planning = trained + datetime.timedelta(days=self.rng.randint(7, 14))
+            member.steps = [
+                (str(Status.IN_TRAINING), trained_from, staff[f"{prefix}.trainer"], ""),
+                (str(Status.TRAINED), trained, staff[f"{prefix}.trainer"], ""),
+                (str(Status.PLANNING), planning, staff[f"{prefix}.advisor"], ""),
+            ]
+        return _Cohort(
+            members[0].programme.organization,
+            members[0].branch,
+            members,
+            disbursed_on,
+            groups,
+            centre,
+            place,
+        )
+
     def _mark_trafficking_survivors(self, applicants: list[_Applicant], count: int) -> None:
         women = [a for a in applicants if a.form_data["sex"] == Sex.FEMALE]
         survivor_group = self.groups["victim_of_trafficking"].pk
@@ -943,7 +1213,10 @@ class _Loader:
             again.steps = []
 
     def _register(self, applicant: _Applicant) -> tuple[bool, int]:
-        form = BeneficiaryForm(applicant.form_data, user=applicant.officer)
+        officer = applicant.officer
+        if officer.pk not in self.known:
+            self.known[officer.pk] = KnownChoices(officer)
+        form = BeneficiaryForm(applicant.form_data, user=officer, known=self.known[officer.pk])
         if not form.is_valid():
             raise ValueError(f"Demo participant does not validate: {form.errors.as_json()}")
         registration = register_beneficiary(
@@ -953,6 +1226,7 @@ class _Loader:
             today=applicant.registered_on,
         )
         beneficiary = registration.beneficiary
+        applicant.beneficiary = beneficiary
         for to_status, day, officer, note in applicant.steps:
             change_status(officer, beneficiary, to_status, note=note, on=day)
         if applicant.consent_withdrawn_on:

@@ -1,8 +1,10 @@
-"""Common Armenian and Azerbaijani names, each in the scripts people actually write them in.
+"""Common Armenian, Azerbaijani and Pakistani names, each in the scripts people actually write
+them in.
 
 Armenian names come as (Armenian, Latin, Cyrillic); Azerbaijani names as (Azerbaijani Latin,
-Cyrillic). Fathers' names carry the forms a patronymic needs: the Armenian genitive ("Արմենի"),
-the Russian stem ("Арменович"), the Azerbaijani name before "oğlu" / "qızı".
+Cyrillic); Pakistani names as (Urdu, Latin). Fathers' names carry the forms a patronymic needs:
+the Armenian genitive ("Արմենի"), the Russian stem ("Арменович"), the Azerbaijani name before
+"oğlu" / "qızı".
 """
 
 from __future__ import annotations
@@ -267,3 +269,81 @@ def azerbaijani_name(rng: random.Random, sex: str, script: str) -> PersonName:
         return PersonName(first[1], f"{father[1]} {'кызы' if female else 'оглы'}", last_cyrillic)
     patronymic = f"{father[0]} {'qızı' if female else 'oğlu'}" if rng.random() < 0.7 else ""
     return PersonName(first[0], patronymic, last_latin)
+
+
+PAKISTANI_WOMEN = [
+    ("فاطمہ", "Fatima"),
+    ("عائشہ", "Ayesha"),
+    ("زینب", "Zainab"),
+    ("مریم", "Maryam"),
+    ("صائمہ", "Saima"),
+    ("نسرین", "Nasreen"),
+    ("شازیہ", "Shazia"),
+    ("رابعہ", "Rabia"),
+    ("کوثر", "Kausar"),
+    ("سمیرا", "Sumaira"),
+    ("نازیہ", "Nazia"),
+    ("رخسانہ", "Rukhsana"),
+    ("پروین", "Parveen"),
+    ("شبانہ", "Shabana"),
+    ("عذرا", "Azra"),
+    ("ثمینہ", "Samina"),
+    ("حمیرا", "Humaira"),
+    ("بشریٰ", "Bushra"),
+    ("فرزانہ", "Farzana"),
+    ("سلمیٰ", "Salma"),
+    ("طاہرہ", "Tahira"),
+    ("غزالہ", "Ghazala"),
+]
+
+PAKISTANI_MEN = [
+    ("محمد", "Muhammad"),
+    ("احمد", "Ahmed"),
+    ("علی", "Ali"),
+    ("عمران", "Imran"),
+    ("بلال", "Bilal"),
+    ("عثمان", "Usman"),
+    ("حسن", "Hassan"),
+    ("طارق", "Tariq"),
+    ("آصف", "Asif"),
+    ("خالد", "Khalid"),
+    ("شاہد", "Shahid"),
+    ("ندیم", "Nadeem"),
+    ("زاہد", "Zahid"),
+    ("عرفان", "Irfan"),
+    ("کاشف", "Kashif"),
+    ("فیصل", "Faisal"),
+]
+
+PAKISTANI_SURNAMES = [
+    ("خان", "Khan"),
+    ("حسین", "Hussain"),
+    ("قریشی", "Qureshi"),
+    ("شیخ", "Sheikh"),
+    ("بٹ", "Butt"),
+    ("ملک", "Malik"),
+    ("چوہدری", "Chaudhry"),
+    ("اعوان", "Awan"),
+    ("راجپوت", "Rajput"),
+    ("انصاری", "Ansari"),
+    ("صدیقی", "Siddiqui"),
+    ("اقبال", "Iqbal"),
+    ("اسلم", "Aslam"),
+    ("محمود", "Mehmood"),
+    ("نواز", "Nawaz"),
+    ("رانا", "Rana"),
+    ("ارائیں", "Arain"),
+    ("جٹ", "Jatt"),
+    ("ڈوگر", "Dogar"),
+    ("سیال", "Sial"),
+]
+
+
+def pakistani_name(rng: random.Random, sex: str, script: str) -> PersonName:
+    """A name in Urdu ("ur") or Latin ("latn") script. No patronymic: an ID card names the
+    father or husband in a field of its own. Many women are registered as "Bibi"."""
+    female = sex == Sex.FEMALE
+    first = rng.choice(PAKISTANI_WOMEN if female else PAKISTANI_MEN)
+    last = ("بی بی", "Bibi") if female and rng.random() < 0.2 else rng.choice(PAKISTANI_SURNAMES)
+    index = 0 if script == "ur" else 1
+    return PersonName(first[index], "", last[index])

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
-from tandir.demo.loader import DEMO_PASSWORD, DemoLogin, demo_logins, load_demo
+from tandir.demo.loader import DEMO_PASSWORD, HISTORY_ENDS, DemoLogin, demo_logins, load_demo
 from tandir.orgs.models import Organization, Role
 from tandir.web.management.commands.serve import add_server_arguments, run_server, site_url
 
@@ -54,6 +54,18 @@ class Command(BaseCommand):
                         "duplicates": summary.possible_duplicates,
                     }
                 )
+            )
+            self.stdout.write(
+                _(
+                    "Lending up to %(day)s: %(loans)d loans, %(repayments)d repayments, "
+                    "%(sheets)d collection sheets; arrears are as of that day."
+                )
+                % {
+                    "day": HISTORY_ENDS.isoformat(),
+                    "loans": summary.lending.loans,
+                    "repayments": summary.lending.repayments,
+                    "sheets": summary.lending.collection_sheets,
+                }
             )
         url = site_url(options["addr"], options["port"])
         self._print_logins(demo_logins(), url)
