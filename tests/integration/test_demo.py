@@ -322,12 +322,24 @@ def test_two_loads_into_fresh_databases_give_the_same_people(demo, db, fresh_loa
     ]
     assert theirs == ours
     assert their_changes == StatusChange.objects.count()
-    # SQLite hands decimals back as numbers: compared as decimals of the currency's unit.
+
+    # SQLite hands decimals back as numbers: compared as decimals of the currency's unit. A
+    # reference's number comes from the loan's id, which PostgreSQL's sequences do not give
+    # back when the tests before this one roll back: only its branch part is compared.
+    def branch(reference: str) -> str:
+        return reference.rsplit("-", 1)[0]
+
     assert [
-        (ref, status, Decimal(str(amount)).quantize(CENT), day, Decimal(str(left)).quantize(CENT))
+        (
+            branch(ref),
+            status,
+            Decimal(str(amount)).quantize(CENT),
+            day,
+            Decimal(str(left)).quantize(CENT),
+        )
         for ref, status, amount, day, left in their_loans
     ] == [
-        (ref, status, amount.quantize(CENT), day and day.isoformat(), left.quantize(CENT))
+        (branch(ref), status, amount.quantize(CENT), day and day.isoformat(), left.quantize(CENT))
         for ref, status, amount, day, left in Loan.objects.order_by("id").values_list(
             "reference", "status", "amount", "disbursed_on", "principal_outstanding"
         )
