@@ -48,6 +48,9 @@ def test_an_officer_posts_a_meeting_sheet_by_exception_on_a_phone(
     page.fill("#id_meeting_date", FIRST_DUE.isoformat())
     page.get_by_role("button", name="Prepare the sheet").click()
     expect(page).to_have_url(re.compile(r"/loans/day/sheets/\d+/$"))
+    # htmx (a deferred script) listens for changes only once the page has loaded.
+    page.wait_for_load_state("load")
+    page.wait_for_function("() => window.htmx !== undefined")
     sheet = CollectionSheet.objects.get(group=group)
 
     lines = {line.loan_id: line for line in CollectionLine.objects.filter(sheet=sheet)}
@@ -56,7 +59,7 @@ def test_an_officer_posts_a_meeting_sheet_by_exception_on_a_phone(
     expect(page.locator(f"#paid-{lines[loans[0].pk].pk}")).to_have_value(str(due))
     # Choosing absence empties the member's amount; the part payment is typed over the due.
     page.select_option(f"#attendance-{absent.pk}", "absent")
-    expect(page.locator(f"#paid-{absent.pk}")).to_have_value("0")
+    expect(page.locator(f"#paid-{absent.pk}")).to_have_value("0", timeout=15_000)
     page.fill(f"#paid-{partial.pk}", "50")
     page.press(f"#paid-{partial.pk}", "Tab")
     expect(page.locator(f"#line-{partial.pk}")).to_have_class(re.compile("exception"))
