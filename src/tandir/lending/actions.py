@@ -968,28 +968,9 @@ def _apply(
 ) -> None:
     payment = allocation.payment
     from_credit = payment.source is Source.HELD_CREDIT
-    paid = [
-        posting.Paid(line.number, line.component, line.amount, recognised.get(line.number, False))
-        for line in allocation.lines
-    ]
-    entry = ledger.post(
-        officer,
-        organization_id=loan.organization_id,
-        entry_date=payment.paid_on,
-        kind=EntryKind.CREDIT_APPLIED if from_credit else EntryKind.REPAYMENT,
-        branch_id=loan.branch_id,
-        loan_id=loan.pk,
-        memo=f"{loan.reference} {payment.reference}"[:300],
-        accounts=accounts,
-        lines=posting.application_lines(
-            rules,
-            loan.currency,
-            paid,
-            cash=payment.amount,
-            from_credit=from_credit,
-            credit_left=allocation.credit,
-        ),
-    )
+    entry = ledger.post_many(
+        officer, [_application_entry(loan, rules, allocation, recognised)], accounts=accounts
+    )[0]
     application = Application.objects.create(
         organization_id=loan.organization_id,
         loan=loan,
