@@ -34,6 +34,19 @@ lending:
   portfolio --as-of DATE [--organization CODE] [--json]
                                 every loan's state on a date: outstanding, overdue, bucket
 
+close of business:
+  cob --date DATE [--organization CODE]
+                                close one business day: penalties, arrears, accruals, snapshots
+  cob --through DATE [--organization CODE]
+                                close every day not yet closed, in order, through DATE
+  worker                        run the scheduled jobs (close of business every night)
+  synth --loans N [--organization CODE] [--seed N]
+                                build a synthetic national portfolio for benchmarks
+
+training, plans, associations:
+  import attendance FILE --cohort CODE --as USERNAME
+                                a cohort's attendance sheet (all or nothing)
+
 loan engine:
   schedule --amount ... [--json]
                                 print a repayment schedule with APR and EIR
@@ -43,7 +56,7 @@ Any other Django management command passes through (tandir check --deploy).
 
 
 # `tandir import WHAT`: each is the management command `import_WHAT`.
-IMPORTS = ("beneficiaries", "loans", "repayments")
+IMPORTS = ("beneficiaries", "loans", "repayments", "attendance")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,9 +24,13 @@ from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from tandir.core.models import TargetGroup
+from tandir.demo.associations import load_associations
+from tandir.demo.events import load_events
 from tandir.demo.geography import COUNTRIES
 from tandir.demo.lending import GroupCohort, LendingBook, LendingSummary, load_lending
 from tandir.demo.names import PersonName, armenian_name, azerbaijani_name, pakistani_name
+from tandir.demo.plans import load_plans
+from tandir.demo.training import load_training
 from tandir.orgs.models import (
     Branch,
     Country,
@@ -400,7 +404,7 @@ def demo_logins() -> list[DemoLogin]:
 
 
 @dataclass
-class _Programme:
+class Programme:
     """One member organisation while its participants are being drawn."""
 
     organization: Organization
@@ -414,7 +418,7 @@ class _Programme:
 
 @dataclass
 class _Applicant:
-    programme: _Programme
+    programme: Programme
     officer: StaffUser
     branch: Branch
     registered_on: datetime.date
@@ -625,6 +629,12 @@ class _Loader:
             ],
             as_of=HISTORY_ENDS,
         )
+        # The stages beside lending, one loader per app (tandir.demo.<app>).
+        programmes = [arev, kur, roshni]
+        load_training(self.rng, programmes, as_of=HISTORY_ENDS)
+        load_plans(self.rng, programmes, as_of=HISTORY_ENDS)
+        load_associations(self.rng, programmes, as_of=HISTORY_ENDS)
+        load_events(self.rng, programmes, as_of=HISTORY_ENDS)
         return DemoSummary(
             organizations=Organization.objects.count(),
             branches=Branch.objects.count(),
@@ -638,7 +648,7 @@ class _Loader:
             logins=self.logins,
         )
 
-    def _book(self, programme: _Programme, kind: str, bank: Organization) -> LendingBook:
+    def _book(self, programme: Programme, kind: str, bank: Organization) -> LendingBook:
         return LendingBook(
             kind=kind,
             organization=programme.organization,
@@ -669,7 +679,7 @@ class _Loader:
         donors: list[Organization],
         project_groups: list[str],
         stage_weights: tuple[int, ...],
-    ) -> _Programme:
+    ) -> Programme:
         organization = Organization.objects.create(
             name=name, short_name=short_name, kind=kind, country=country, currency=currency
         )
@@ -689,7 +699,7 @@ class _Loader:
             self._district(country.code, r, d) for _, s in branches for r, d, _ in s.districts
         )
         staff = self._create_staff(organization, staff_specs, [b for b, _ in branches])
-        return _Programme(organization, branches, staff, prefix, created_project, stage_weights)
+        return Programme(organization, branches, staff, prefix, created_project, stage_weights)
 
     def _create_staff(
         self, organization: Organization, specs: Sequence[StaffSpec], branches: list[Branch]
@@ -721,10 +731,10 @@ class _Loader:
 
     # --- participants ------------------------------------------------------------------------
 
-    def _pick_branch(self, programme: _Programme) -> tuple[Branch, BranchSpec]:
+    def _pick_branch(self, programme: Programme) -> tuple[Branch, BranchSpec]:
         return self.rng.choices(programme.branches, [s.share for _, s in programme.branches])[0]
 
-    def _place(self, programme: _Programme, spec: BranchSpec) -> tuple[District, Locality | None]:
+    def _place(self, programme: Programme, spec: BranchSpec) -> tuple[District, Locality | None]:
         region, name, _ = self.rng.choices(spec.districts, [w for _, _, w in spec.districts])[0]
         district = self._district(programme.organization.country.code, region, name)  # type: ignore[union-attr]
         localities = self.localities.get(district.pk, [])
@@ -869,7 +879,7 @@ class _Loader:
         return channel, detail
 
     def _pipeline(
-        self, programme: _Programme, branch_suffix: str, registered_on: datetime.date
+        self, programme: Programme, branch_suffix: str, registered_on: datetime.date
     ) -> list[tuple[str, datetime.date, StaffUser, str]]:
         """Later status changes: how far along the pipeline the person got by HISTORY_ENDS."""
         staff = programme.staff
@@ -913,7 +923,7 @@ class _Loader:
 
     def _applicant(
         self,
-        programme: _Programme,
+        programme: Programme,
         *,
         sex: str,
         name: PersonName,
@@ -978,7 +988,7 @@ class _Loader:
             consent_withdrawn_on=withdrawn,
         )
 
-    def _armenian_applicant(self, programme: _Programme) -> _Applicant:
+    def _armenian_applicant(self, programme: Programme) -> _Applicant:
         rng = self.rng
         registered_on = self._registration_day()
         sex = Sex.FEMALE if rng.random() < 0.58 else Sex.MALE
@@ -1031,7 +1041,7 @@ class _Loader:
             locality=locality,
         )
 
-    def _azerbaijani_applicant(self, programme: _Programme) -> _Applicant:
+    def _azerbaijani_applicant(self, programme: Programme) -> _Applicant:
         rng = self.rng
         registered_on = self._registration_day()
         sex = Sex.FEMALE if rng.random() < 0.6 else Sex.MALE
@@ -1083,7 +1093,7 @@ class _Loader:
             locality=locality,
         )
 
-    def _pakistani_applicant(self, programme: _Programme) -> _Applicant:
+    def _pakistani_applicant(self, programme: Programme) -> _Applicant:
         rng = self.rng
         registered_on = self._registration_day()
         # Islamic microfinance in Pakistan lends mostly to women.

@@ -43,6 +43,15 @@ class Right(StrEnum):
     SEE_LEDGER = "see_ledger"
     # Bringing an existing portfolio opens loans and ledger balances at once: administrators.
     IMPORT_LOANS = "import_loans"
+    # Close of business: penalties, arrears, accruals and the day's snapshot, for a whole
+    # organisation at once.
+    RUN_CLOSE_OF_BUSINESS = "run_close_of_business"
+    # Training: curriculum, venues, cohorts and enrolment; attendance and completion.
+    MANAGE_TRAINING = "manage_training"
+    TEACH = "teach"  # take attendance, record assessments and completion in one's cohorts
+    ADVISE = "advise"  # prepare and review business plans with participants
+    MANAGE_ASSOCIATIONS = "manage_associations"  # micro-business associations and clusters
+    MANAGE_EVENTS = "manage_events"  # events, investor pipeline, cooperation agreements
 
 
 ROLE_RIGHTS: dict[str, frozenset[Right]] = {
@@ -71,6 +80,11 @@ ROLE_RIGHTS: dict[str, frozenset[Right]] = {
             Right.FOLLOW_UP,
             Right.MANAGE_GROUPS,
             Right.SEE_LEDGER,
+            Right.MANAGE_TRAINING,
+            Right.TEACH,
+            Right.ADVISE,
+            Right.MANAGE_ASSOCIATIONS,
+            Right.MANAGE_EVENTS,
         }
     ),
     Role.INTAKE_OFFICER: frozenset(
@@ -83,8 +97,10 @@ ROLE_RIGHTS: dict[str, frozenset[Right]] = {
             Right.EXIT,
         }
     ),
-    Role.TRAINER: frozenset({Right.SEE_RECORDS, Right.MOVE_TO_TRAINING}),
-    Role.BUSINESS_ADVISOR: frozenset({Right.SEE_RECORDS, Right.MOVE_TO_PLANNING}),
+    Role.TRAINER: frozenset({Right.SEE_RECORDS, Right.MOVE_TO_TRAINING, Right.TEACH}),
+    Role.BUSINESS_ADVISOR: frozenset(
+        {Right.SEE_RECORDS, Right.MOVE_TO_PLANNING, Right.ADVISE, Right.MANAGE_ASSOCIATIONS}
+    ),
     Role.LOAN_APPRAISER: frozenset({Right.SEE_RECORDS, Right.APPRAISE}),
     Role.LOAN_OFFICER: frozenset(
         {
@@ -118,6 +134,7 @@ ROLE_RIGHTS: dict[str, frozenset[Right]] = {
             Right.COLLECT,
             Right.CORRECT,
             Right.SEE_LEDGER,
+            Right.RUN_CLOSE_OF_BUSINESS,
         }
     ),
     Role.ME_OFFICER: frozenset(
@@ -127,6 +144,7 @@ ROLE_RIGHTS: dict[str, frozenset[Right]] = {
             Right.SEE_PROTECTED,
             Right.RECORD_CONSENT,
             Right.EXPORT,
+            Right.MANAGE_EVENTS,
         }
     ),
     Role.NETWORK_ANALYST: frozenset(),

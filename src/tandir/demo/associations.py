@@ -1,0 +1,17 @@
+"""Demo micro-business associations with members, officers and meetings."""
+
+from __future__ import annotations
+
+import datetime
+import random
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tandir.demo.loader import Programme
+
+
+def load_associations(
+    rng: random.Random, programmes: Sequence[Programme], *, as_of: datetime.date
+) -> None:
+    """Fill in by the associations app."""
