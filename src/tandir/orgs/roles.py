@@ -98,8 +98,15 @@ ROLE_RIGHTS: dict[str, frozenset[Right]] = {
         }
     ),
     Role.TRAINER: frozenset({Right.SEE_RECORDS, Right.MOVE_TO_TRAINING, Right.TEACH}),
+    # An advisor prepares the plan and, with it, the loan application the plan asks for.
     Role.BUSINESS_ADVISOR: frozenset(
-        {Right.SEE_RECORDS, Right.MOVE_TO_PLANNING, Right.ADVISE, Right.MANAGE_ASSOCIATIONS}
+        {
+            Right.SEE_RECORDS,
+            Right.MOVE_TO_PLANNING,
+            Right.ADVISE,
+            Right.APPLY,
+            Right.MANAGE_ASSOCIATIONS,
+        }
     ),
     Role.LOAN_APPRAISER: frozenset({Right.SEE_RECORDS, Right.APPRAISE}),
     Role.LOAN_OFFICER: frozenset(
