@@ -18,6 +18,7 @@ WRITES_ALLOWED = {
     "api/auth.py": "when a token was last used",
     "api/idempotency.py": "stored answers to retried requests",
     "core/audit.py": "the access log",
+    "core/bulk.py": "COPY and chunked UPDATEs for the rows that actions have checked",
     "core/models.py": "the many-to-many tables' organisation, filled in bulk_create",
     "orgs/management/commands/createadmin.py": "the first administrator of a new platform",
 }

@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from tandir.core.bulk import insert_records, reserve_ids
 from tandir.core.errors import NotAllowed, TandirError
 from tandir.core.money import money
 from tandir.ledger.charts import TEMPLATES, Role
@@ -221,13 +222,15 @@ def post_many(
     journal_lines = []
     # Every check is done: the two INSERTs need no savepoint of their own.
     with transaction.atomic(savepoint=False):
-        JournalEntry.objects.bulk_create(records, batch_size=1000)
+        for record, pk in zip(records, reserve_ids(JournalEntry, len(records)), strict=False):
+            record.pk = pk
+        insert_records(JournalEntry, records)
         for pair in checked:
             if pair is not None:
                 for line in pair[1]:
                     line.entry = pair[0]
                     journal_lines.append(line)
-        JournalLine.objects.bulk_create(journal_lines, batch_size=1000)
+        insert_records(JournalLine, journal_lines)
     return [pair[0] if pair is not None else None for pair in checked]
 
 

@@ -15,13 +15,14 @@ from collections.abc import Iterable, Sequence
 from copy import copy
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tandir.core.bulk import insert_records, insert_rows, reserve_ids, update_rows
 from tandir.core.errors import Conflict, NotAllowed, NotFound, TandirError
 from tandir.core.money import money
 from tandir.engine import (
@@ -1320,6 +1321,20 @@ def _before_schedule(loan: Loan, day: datetime.date) -> bool:
     return loan.schedule_from is not None and day < loan.schedule_from
 
 
+_Record = TypeVar("_Record", bound=models.Model)
+
+
+def _clone(record: _Record) -> _Record:
+    """A shallow copy of a model instance, as `copy.copy` makes it (Django's `__getstate__`)
+    without going through pickling's protocol, which costs more than the rest of the batch."""
+    clone = record.__class__.__new__(record.__class__)
+    state = record.__dict__.copy()
+    state["_state"] = copy(record._state)
+    state["_state"].fields_cache = record._state.fields_cache.copy()
+    clone.__dict__.update(state)
+    return clone
+
+
 def _batch_loan(
     officer: StaffUser,
     locked: Loan,
@@ -1331,8 +1346,8 @@ def _batch_loan(
 ) -> _Batch | None:
     """One loan's payments of a batch, computed in memory on copies of its rows; None if one
     of them would re-allocate an earlier payment (it then goes one by one)."""
-    loan = copy(locked)
-    rows = [copy(row) for row in stored_rows]
+    loan = _clone(locked)
+    rows = [_clone(row) for row in stored_rows]
     rules = posting.Rules.of(loan)
     product = product_of(loan)
     history = [r for r in stored if not loan.schedule_from or r.value_date >= loan.schedule_from]
@@ -1379,27 +1394,7 @@ def _batch_loan(
     return gathered
 
 
-def _update_columns(model: Any, fields: list[str], records: Iterable[Any]) -> None:
-    """Some columns of many rows, by id, as one prepared UPDATE run for every row: cheaper
-    than `bulk_update`'s CASE per column, whose SQL grows with the rows and is built anew."""
-    rows = list(records)
-    if not rows:
-        return
-    meta = model._meta
-    quote = connection.ops.quote_name
-    columns = [meta.get_field(name) for name in fields]
-    sql = (
-        f"UPDATE {quote(meta.db_table)} SET "
-        + ", ".join(f"{quote(column.column)} = %s" for column in columns)
-        + f" WHERE {quote(meta.pk.column)} = %s"
-    )
-    params = [
-        [column.get_db_prep_save(getattr(row, column.attname), connection) for column in columns]
-        + [row.pk]
-        for row in rows
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+_update_columns = update_rows
 
 
 def _application_entry(
@@ -1433,14 +1428,21 @@ def _write_batch(officer: StaffUser, batch: _Batch) -> None:
     """One INSERT per table for what `_batch_loan` gathered, then the rows and loans it moved."""
     if not batch.repayments:
         return
+    # The receipt number is made from the id: where the ids can be drawn first (PostgreSQL),
+    # each row is written whole, without a second UPDATE.
+    ids = reserve_ids(Repayment, len(batch.repayments))
+    for repayment, pk in zip(batch.repayments, ids, strict=False):
+        repayment.pk = pk
+        repayment.receipt_number = f"R{pk:08d}"
     try:
         # No savepoint: a clash of references ends the whole transaction anyway.
-        Repayment.objects.bulk_create(batch.repayments, batch_size=1000)
+        insert_records(Repayment, batch.repayments)
     except IntegrityError as exc:
         raise Conflict(_("This payment is being recorded already."), code="in_progress") from exc
-    for repayment in batch.repayments:
-        repayment.receipt_number = f"R{repayment.pk:08d}"
-    _update_columns(Repayment, ["receipt_number"], batch.repayments)
+    if not ids:
+        for repayment in batch.repayments:
+            repayment.receipt_number = f"R{repayment.pk:08d}"
+        _update_columns(Repayment, ["receipt_number"], batch.repayments)
     entries = ledger.post_many(officer, batch.entries)
     applications = [
         Application(
@@ -1456,9 +1458,14 @@ def _write_batch(officer: StaffUser, batch: _Batch) -> None:
         )
         for loan, repayment, entry_index, allocation in batch.applications
     ]
-    Application.objects.bulk_create(applications, batch_size=1000)
-    ApplicationLine.objects.bulk_create(
-        (
+    for application, pk in zip(
+        applications, reserve_ids(Application, len(applications)), strict=False
+    ):
+        application.pk = pk
+    insert_records(Application, applications)
+    insert_records(
+        ApplicationLine,
+        [
             ApplicationLine(
                 organization_id=application.organization_id,
                 application=application,
@@ -1470,8 +1477,7 @@ def _write_batch(officer: StaffUser, batch: _Batch) -> None:
                 applications, batch.applications, strict=True
             )
             for line in allocation.lines
-        ),
-        batch_size=1000,
+        ],
     )
     _update_columns(Installment, ["recognised"], batch.recognised.values())
     _update_columns(Installment, PAID_FIELDS, batch.changed.values())
@@ -2326,55 +2332,7 @@ def _import_version(officer: StaffUser, organization_id: int, conventions: Any) 
     return version
 
 
-def _insert(model: Any, rows: Sequence[dict[str, Any]], *, ids: bool = False) -> list[int]:
-    """Insert rows (column values by attribute name; the others take the field's default) in
-    one statement per table: COPY on PostgreSQL, with the ids drawn from the table's sequence
-    first when the caller needs them, and bulk_create elsewhere. Returns the ids if asked."""
-    from django.db import connection
-    from django.db.models import JSONField
-    from psycopg.types.json import Jsonb
-
-    if not rows:
-        return []
-    if connection.vendor != "postgresql":
-        known = {f.attname for f in model._meta.concrete_fields}
-        made = model.objects.bulk_create(
-            [model(**{k: v for k, v in row.items() if k in known}) for row in rows],
-            batch_size=2000,
-        )
-        return [record.pk for record in made] if ids else []
-    now = timezone.now()
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    # What Django would write for a value not given: the field's default ("" for text).
-    defaults: dict[str, Any] = {}
-    for f in fields:
-        auto = getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-        defaults[f.attname] = now if auto else f.get_default()
-    names = [f.attname for f in fields]
-    json = [index for index, f in enumerate(fields) if isinstance(f, JSONField)]
-    columns = [f.column for f in fields]
-    pks: list[int] = []
-    with connection.cursor() as cursor:
-        if ids:
-            pk = model._meta.pk
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [model._meta.db_table, pk.column, len(rows)],
-            )
-            pks = [value for (value,) in cursor.fetchall()]
-            columns.insert(0, pk.column)
-        quoted = ", ".join(connection.ops.quote_name(column) for column in columns)
-        raw: Any = cursor.cursor
-        with raw.copy(
-            f"COPY {connection.ops.quote_name(model._meta.db_table)} ({quoted}) FROM STDIN"
-        ) as copy:
-            for index, row in enumerate(rows):
-                values = [row[name] if name in row else defaults[name] for name in names]
-                for position in json:
-                    if values[position] is not None:
-                        values[position] = Jsonb(values[position])
-                copy.write_row([pks[index], *values] if ids else values)
-    return pks
+_insert = insert_rows
 
 
 def _write_portfolio(officer: StaffUser, loans: Sequence[Any]) -> None:

@@ -1,0 +1,161 @@
+"""Set-based writes for the actions that write many rows at once (a portfolio import, a bank
+statement, close of business): one COPY per table and one UPDATE per chunk on PostgreSQL, the
+ORM's bulk methods elsewhere. The actions decide what to write and check it; this module only
+moves the rows, as fast as the database takes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import connection
+from django.db.models import JSONField
+from django.utils import timezone
+
+# Rows per UPDATE ... FROM (VALUES ...): large enough that the statement overhead vanishes,
+# small enough that the statement text stays a few hundred kilobytes.
+UPDATE_CHUNK = 2000
+
+
+def insert_rows(model: Any, rows: Sequence[dict[str, Any]], *, ids: bool = False) -> list[int]:
+    """Insert rows (column values by attribute name; the others take the field's default) in
+    one statement per table: COPY on PostgreSQL, with the ids drawn from the table's sequence
+    first when the caller needs them, and bulk_create elsewhere. Returns the ids if asked."""
+    from psycopg.types.json import Jsonb
+
+    if not rows:
+        return []
+    if connection.vendor != "postgresql":
+        known = {f.attname for f in model._meta.concrete_fields}
+        made = model.objects.bulk_create(
+            [model(**{k: v for k, v in row.items() if k in known}) for row in rows],
+            batch_size=2000,
+        )
+        return [record.pk for record in made] if ids else []
+    now = timezone.now()
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    # What Django would write for a value not given: the field's default ("" for text).
+    defaults: dict[str, Any] = {}
+    for f in fields:
+        auto = getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+        defaults[f.attname] = now if auto else f.get_default()
+    names = [f.attname for f in fields]
+    json = [index for index, f in enumerate(fields) if isinstance(f, JSONField)]
+    columns = [f.column for f in fields]
+    pks: list[int] = []
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        if ids:
+            pk = model._meta.pk
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [model._meta.db_table, pk.column, len(rows)],
+            )
+            pks = [value for (value,) in cursor.fetchall()]
+            columns.insert(0, pk.column)
+        quoted = ", ".join(connection.ops.quote_name(column) for column in columns)
+        raw: Any = cursor.cursor
+        with raw.copy(
+            f"COPY {connection.ops.quote_name(model._meta.db_table)} ({quoted}) FROM STDIN"
+        ) as copy:
+            for index, row in enumerate(rows):
+                values = [row[name] if name in row else defaults[name] for name in names]
+                for position in json:
+                    if values[position] is not None:
+                        values[position] = Jsonb(values[position])
+                copy.write_row([pks[index], *values] if ids else values)
+    return pks
+
+
+def insert_records(model: Any, records: Sequence[Any]) -> None:
+    """Insert model instances as they are: COPY on PostgreSQL, with their ids when every one
+    has its id (from `reserve_ids`; otherwise none of them learns it), bulk_create elsewhere
+    (which sets the ids). Afterwards each instance counts as saved."""
+    if not records:
+        return
+    with_ids = all(record.pk is not None for record in records)
+    if connection.vendor != "postgresql" or not (
+        with_ids or all(record.pk is None for record in records)
+    ):
+        model.objects.bulk_create(records, batch_size=2000)
+        return
+    now = timezone.now()
+    fields = [f for f in model._meta.concrete_fields if with_ids or not f.primary_key]
+    for f in fields:
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            for record in records:
+                if getattr(record, f.attname) is None:
+                    setattr(record, f.attname, now)
+    quote = connection.ops.quote_name
+    quoted = ", ".join(quote(f.column) for f in fields)
+    names = [f.attname for f in fields]
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        raw: Any = cursor.cursor
+        with raw.copy(f"COPY {quote(model._meta.db_table)} ({quoted}) FROM STDIN") as copy:
+            for record in records:
+                copy.write_row([getattr(record, name) for name in names])
+    for record in records:
+        record._state.adding = False
+        record._state.db = connection.alias
+
+
+def reserve_ids(model: Any, count: int) -> list[int]:
+    """`count` ids from the table's sequence (PostgreSQL), for rows that must know their id
+    before they are written (a receipt number made from it). Empty elsewhere."""
+    if connection.vendor != "postgresql" or count == 0:
+        return []
+    pk = model._meta.pk
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [model._meta.db_table, pk.column, count],
+        )
+        return [value for (value,) in cursor.fetchall()]
+
+
+def update_rows(model: Any, fields: list[str], records: Iterable[Any]) -> None:
+    """Some columns of many rows, by id. On PostgreSQL one `UPDATE ... FROM (VALUES ...)` per
+    chunk of rows; elsewhere one prepared UPDATE run for every row. Either is cheaper than
+    `bulk_update`'s CASE per column, whose SQL grows with the rows and is built anew."""
+    rows = list(records)
+    if not rows:
+        return
+    meta = model._meta
+    quote = connection.ops.quote_name
+    columns = [meta.get_field(name) for name in fields]
+    pk_column = meta.pk.column
+
+    def values(row: Any) -> list[Any]:
+        return [
+            column.get_db_prep_save(getattr(row, column.attname), connection) for column in columns
+        ]
+
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            sql = (
+                f"UPDATE {quote(meta.db_table)} SET "
+                + ", ".join(f"{quote(column.column)} = %s" for column in columns)
+                + f" WHERE {quote(pk_column)} = %s"
+            )
+            cursor.executemany(sql, [[*values(row), row.pk] for row in rows])
+            return
+        # Each value cast to its column's type, or PostgreSQL guesses text for the VALUES list.
+        casts = [column.db_type(connection) for column in columns]
+        placeholder = "(%s, " + ", ".join(f"%s::{cast}" for cast in casts) + ")"
+        names = ", ".join(quote(f"v{index}") for index in range(len(columns)))
+        assignments = ", ".join(
+            f"{quote(column.column)} = v.{quote(f'v{index}')}"
+            for index, column in enumerate(columns)
+        )
+        for start in range(0, len(rows), UPDATE_CHUNK):
+            chunk = rows[start : start + UPDATE_CHUNK]
+            params: list[Any] = []
+            for row in chunk:
+                params.append(row.pk)
+                params.extend(values(row))
+            cursor.execute(
+                f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "
+                f"FROM (VALUES {', '.join([placeholder] * len(chunk))}) AS v(id, {names}) "
+                f"WHERE t.{quote(pk_column)} = v.id",
+                params,
+            )
