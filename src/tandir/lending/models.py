@@ -10,7 +10,9 @@ back-dated payment re-allocates it). Amounts are in the loan's currency; every w
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -323,6 +325,36 @@ class GroupMembership(OrganizationScoped):
         ]
 
 
+# business plan: the amounts of `Loan.plan_figures` are kept as exact decimal strings and read
+# back as `Decimal`, so the loan's page formats them as money like every other amount.
+PLAN_AMOUNTS = frozenset(
+    {
+        "business_income",
+        "business_expenses",
+        "household_income",
+        "household_expenses",
+        "existing_debt_payments",
+        "net_cash_flow",
+        "installment",
+        "capacity_ratio",
+        "loan_need",
+    }
+)
+
+
+def _plan_amounts(values: dict[str, Any]) -> dict[str, Any]:
+    for key in PLAN_AMOUNTS & values.keys():
+        if isinstance(values[key], str):
+            values[key] = Decimal(values[key])
+    return values
+
+
+class PlanFiguresDecoder(json.JSONDecoder):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["object_hook"] = _plan_amounts
+        super().__init__(*args, **kwargs)
+
+
 class LoanStatus(models.TextChoices):
     """Fineract's states, which MFIs know."""
 
@@ -373,6 +405,10 @@ class Loan(OrganizationScoped):
     )
     # The business plan the application rests on; the plans app links it.
     business_plan_id = models.BigIntegerField(null=True, blank=True)
+    # business plan: the plan's figures the application was sent with (plan id and version,
+    # monthly income, expenses and net cash flow, the installment and the capacity ratio), so the
+    # appraisal and the loan's page read them without importing the plans app.
+    plan_figures = models.JSONField(null=True, blank=True, decoder=PlanFiguresDecoder)
     fund = models.ForeignKey(
         FundingSource, null=True, blank=True, on_delete=models.PROTECT, related_name="loans"
     )

@@ -280,7 +280,21 @@ def _run(form: forms.Form, act: Callable[[], Any]) -> Any:
 def appraise(request: HttpRequest, pk: int) -> HttpResponse:
     _require(request, Right.APPRAISE)
     loan = _loan(request, pk)
-    form = AppraisalForm(_posted(request), currency=loan.currency)
+    # business plan: the appraisal starts from the plan's monthly figures the application was
+    # sent with; the appraiser checks them on the site visit and corrects what differs.
+    figures = loan.plan_figures or {}
+    initial = {
+        name: figures[name]
+        for name in (
+            "business_income",
+            "business_expenses",
+            "household_income",
+            "household_expenses",
+            "existing_debt_payments",
+        )
+        if figures.get(name) is not None and figures.get("currency") == loan.currency
+    }
+    form = AppraisalForm(_posted(request), currency=loan.currency, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         done = _run(
