@@ -687,7 +687,11 @@ class Application(OrganizationScoped):
 
     class Meta:
         ordering = ["applied_on", "id"]
-        indexes = [models.Index(fields=["loan", "is_active"])]
+        indexes = [
+            models.Index(fields=["loan", "is_active"]),
+            # Close of business rebuilds a past day by what was applied after it: one range.
+            models.Index(fields=["organization", "applied_on"]),
+        ]
 
 
 class ApplicationLine(OrganizationScoped):

@@ -67,6 +67,7 @@ class Command(BaseCommand):
                     "sheets": summary.lending.collection_sheets,
                 }
             )
+        self._close_business()
         url = site_url(options["addr"], options["port"])
         self._print_logins(demo_logins(), url)
         if options["serve"]:
@@ -74,6 +75,52 @@ class Command(BaseCommand):
             run_server(self.stdout, options["addr"], options["port"])
         else:
             self.stdout.write(_("Start the server with: tandir serve"))
+
+    def _close_business(self) -> None:
+        """Close business through yesterday for every lending organisation, catching up the
+        days since the demo last started. The first time, close of business opens a month
+        back (a month of daily snapshots to report on), not on the first disbursement: one
+        day at a time since 2025 would make the first start take minutes."""
+        import datetime
+
+        from django.utils import timezone
+
+        from tandir.cob.actions import close_business, close_day, first_business_date, last_closed
+        from tandir.lending.models import Loan
+        from tandir.orgs.models import StaffUser
+
+        yesterday = timezone.localdate() - datetime.timedelta(days=1)
+        lending = Loan.objects.filter(disbursed_on__isnull=False).values("organization_id")
+        for organization in Organization.objects.filter(pk__in=lending).order_by("pk"):
+            runner = (
+                StaffUser.objects.filter(
+                    organization=organization,
+                    is_active=True,
+                    role__in=[Role.ACCOUNTANT, Role.ADMINISTRATOR],
+                )
+                .order_by("role", "pk")
+                .first()
+            )
+            if runner is None:
+                continue
+            started = time.monotonic()
+            opened = []
+            first = first_business_date(organization)
+            if last_closed(organization) is None and first is not None:
+                opening = max(first, yesterday - datetime.timedelta(days=30))
+                opened = [close_day(runner, organization, on=opening)]
+            runs = opened + close_business(runner, organization, through=yesterday)
+            if runs:
+                self.stdout.write(
+                    _("Close of business for %(organization)s: %(days)d days through %(day)s "
+                      "in %(seconds).1f s.")
+                    % {
+                        "organization": organization,
+                        "days": len(runs),
+                        "day": yesterday.isoformat(),
+                        "seconds": time.monotonic() - started,
+                    }
+                )  # fmt: skip
 
     def _print_logins(self, logins: list[DemoLogin], url: str) -> None:
         write = self.stdout.write

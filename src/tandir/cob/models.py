@@ -1,0 +1,140 @@
+"""Close of business: the run of each business date, each loan's arrears state, and the daily
+portfolio snapshot reports read (past PAR cannot be rebuilt from today's state).
+
+A run is one organisation's business date. Its `step` and `pointer` (the last loan id a step
+finished) are written in the same transaction as the work of each chunk of loans, so a run
+killed mid-way resumes where it stopped and ends as an uninterrupted run would.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from tandir.core.models import OrganizationScoped
+from tandir.core.money import currency_field
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    FINISHED = "finished", _("Finished")
+    FAILED = "failed", _("Failed")
+
+
+class Step(models.TextChoices):
+    """The steps of a business date, in the order they run."""
+
+    CORRECTIONS = "corrections", _("Snapshots of back-dated payments")
+    PENALTIES = "penalties", _("Penalties on overdue installments")
+    ARREARS = "arrears", _("Days past due, bucket and arrears status")
+    ACCRUALS = "accruals", _("Accruals and Murabaha profit fallen due")
+    SNAPSHOT = "snapshot", _("Daily portfolio snapshot")
+    DONE = "done", _("Done")
+
+
+STEPS = [
+    Step.CORRECTIONS,
+    Step.PENALTIES,
+    Step.ARREARS,
+    Step.ACCRUALS,
+    Step.SNAPSHOT,
+    Step.DONE,
+]
+
+
+class CobRun(OrganizationScoped):
+    business_date = models.DateField(_("business date"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=RunStatus.choices, default=RunStatus.RUNNING
+    )
+    step = models.CharField(_("step"), max_length=20, choices=Step.choices, default=STEPS[0])
+    # The last loan id the current step has finished; 0 before its first chunk.
+    pointer = models.BigIntegerField(default=0)
+    # Seconds each finished step took, and what it did (penalties charged, loans in arrears).
+    timings = models.JSONField(default=dict, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(_("started"))
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    run_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+
+    class Meta:
+        ordering = ["organization", "-business_date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "business_date"], name="cob_run_once_a_day"
+            )
+        ]
+        verbose_name = _("close of business")
+        verbose_name_plural = _("closes of business")
+
+    def __str__(self) -> str:
+        return f"{self.business_date} {self.status}"
+
+
+class ArrearsStatus(models.TextChoices):
+    CURRENT = "current", _("Active, current")
+    IN_ARREARS = "in_arrears", _("Active, in arrears")
+
+
+class LoanArrears(OrganizationScoped):
+    """A loan's state at the last closed business date: one row per active loan, replaced by
+    each close of business (a loan paid off loses its row)."""
+
+    loan = models.OneToOneField(
+        "lending.Loan", on_delete=models.PROTECT, related_name="arrears", primary_key=True
+    )
+    business_date = models.DateField()
+    days_past_due = models.PositiveIntegerField(default=0)
+    bucket = models.CharField(max_length=10)
+    status = models.CharField(max_length=12, choices=ArrearsStatus.choices)
+    # The first day past due of the current spell of arrears; null when current.
+    in_arrears_since = models.DateField(null=True, blank=True)
+    outstanding_principal = models.DecimalField(max_digits=20, decimal_places=3)
+    overdue_principal = models.DecimalField(max_digits=20, decimal_places=3)
+    overdue_charge = models.DecimalField(max_digits=20, decimal_places=3)
+    credit = models.DecimalField(max_digits=20, decimal_places=3, default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "status"])]
+
+
+class LoanSnapshot(OrganizationScoped):
+    """One active loan on one business date, with what reports group by.
+
+    `target_groups` is a bitmask of the borrower's `core.TargetGroup` ids (bit `1 << id`): one
+    8-byte column instead of a many-to-many table of tens of millions of rows a year, filtered
+    with `target_groups & (1 << id) <> 0`; ids stay below 63 (the groups are a short catalogue).
+    """
+
+    loan = models.ForeignKey("lending.Loan", on_delete=models.PROTECT, related_name="+")
+    business_date = models.DateField()
+    branch = models.ForeignKey("orgs.Branch", on_delete=models.PROTECT, related_name="+")
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    product_version = models.ForeignKey(
+        "lending.ProductVersion", on_delete=models.PROTECT, related_name="+"
+    )
+    product = models.ForeignKey("lending.LoanProduct", on_delete=models.PROTECT, related_name="+")
+    sector = models.CharField(max_length=20)
+    currency = currency_field()
+    borrower_sex = models.CharField(max_length=10)
+    target_groups = models.BigIntegerField(default=0)
+    outstanding_principal = models.DecimalField(max_digits=20, decimal_places=3)
+    overdue_principal = models.DecimalField(max_digits=20, decimal_places=3)
+    overdue_charge = models.DecimalField(max_digits=20, decimal_places=3)
+    days_past_due = models.PositiveIntegerField()
+    bucket = models.CharField(max_length=10)
+    renegotiated = models.BooleanField()
+    status = models.CharField(max_length=12, choices=ArrearsStatus.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["loan", "business_date"], name="snapshot_once_a_day")
+        ]
+        # PAR of an organisation on a date reads one contiguous range of this index.
+        indexes = [models.Index(fields=["organization", "business_date"], name="snapshot_org_day")]

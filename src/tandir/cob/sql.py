@@ -1,0 +1,483 @@
+"""The SQL of close of business, one statement per step over a range of loans, for PostgreSQL
+and SQLite alike.
+
+Only text is built here; `tandir.cob.actions` runs it. Parameters are named: `org`, `day`
+(the business date), `lo`/`hi` (the loan id range of a chunk), `user` and `stamp` (who posts,
+and the moment that marks the chunk's journal entries so their lines can find them).
+
+SQLite keeps decimals as floating point, where 0.1 + 0.2 is not 0.3; so on SQLite every amount
+is read as an integer number of thousandths (the columns have three decimals) and written back
+divided by 1,000, and every sum and comparison is exact. PostgreSQL's NUMERIC is exact as it is.
+Rounding follows the lending actions: a penalty is rounded to the currency's unit half to even
+(`Decimal.quantize`), an Islamic compensation share half up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tandir.engine import Method
+from tandir.engine.money import minor_unit
+
+DISBURSED = "('active', 'overpaid', 'closed', 'written_off')"
+ISLAMIC_METHODS = [m.value for m in Method if m.is_islamic]
+ISLAMIC = "(" + ", ".join(f"'{m}'" for m in ISLAMIC_METHODS) + ")"
+MURABAHA = Method.MURABAHA.value
+COMPONENTS = ("principal", "charge", "fees", "savings", "penalty")
+
+
+@dataclass(frozen=True)
+class Dialect:
+    postgresql: bool
+    currencies: tuple[str, ...]
+
+    @property
+    def day(self) -> str:
+        return "CAST(%(day)s AS date)" if self.postgresql else "%(day)s"
+
+    def num(self, column: str) -> str:
+        """An amount column as the exact number the SQL computes with."""
+        if self.postgresql:
+            return column
+        return f"CAST(ROUND(({column}) * 1000) AS INTEGER)"
+
+    def out(self, expression: str) -> str:
+        """A computed amount as the value to store."""
+        return expression if self.postgresql else f"(({expression}) / 1000.0)"
+
+    def greatest(self, a: str, b: str) -> str:
+        return f"GREATEST({a}, {b})" if self.postgresql else f"MAX({a}, {b})"
+
+    def least(self, a: str, b: str) -> str:
+        return f"LEAST({a}, {b})" if self.postgresql else f"MIN({a}, {b})"
+
+    def days_since(self, column: str) -> str:
+        """Days from a date column to the business date."""
+        if self.postgresql:
+            return f"({self.day} - {column})"
+        return f"CAST(julianday({self.day}) - julianday({column}) AS INTEGER)"
+
+    def days_before(self, days: str) -> str:
+        """The date `days` days before the business date."""
+        if self.postgresql:
+            return f"({self.day} - ({days}))"
+        return f"date({self.day}, '-' || ({days}) || ' days')"
+
+    def units(self, currency: str) -> str:
+        """10 to the currency's number of decimals: minor units per unit."""
+        cases = " ".join(f"WHEN '{c}' THEN {10 ** minor_unit(c)}" for c in self.currencies)
+        return f"(CASE {currency} {cases} ELSE 100 END)" if cases else "100"
+
+    def bit(self, column: str) -> str:
+        return (
+            f"(CAST(1 AS BIGINT) << CAST({column} AS INTEGER))"
+            if self.postgresql
+            else f"(1 << {column})"
+        )
+
+
+def chunk_selection(alias: str = "l", column: str = "id") -> str:
+    """The loans a statement works on (a WHERE clause on `l`, lending_loan): a chunk's range."""
+    return f"{alias}.organization_id = %(org)s AND {alias}.{column} BETWEEN %(lo)s AND %(hi)s"
+
+
+def ids_selection(ids: list[int], alias: str = "l", column: str = "id") -> str:
+    """The loans a statement works on: a list of ids (snapshots refreshed after a correction)."""
+    listed = ", ".join(str(int(i)) for i in ids) or "NULL"
+    return f"{alias}.organization_id = %(org)s AND {alias}.{column} IN ({listed})"
+
+
+def _later(d: Dialect) -> str:
+    """What was applied after the business date to each installment of the loans in `loans`:
+    an installment's paid columns less these are what was paid by the date."""
+    sums = ",\n    ".join(
+        f"SUM(CASE WHEN al.component = '{c}' THEN {d.num('al.amount')} ELSE 0 END) AS {c}"
+        for c in COMPONENTS
+    )
+    return f"""later AS (
+  SELECT a.loan_id, al.number,
+    {sums}
+  FROM loans lo
+  JOIN lending_application a ON a.loan_id = lo.id
+  JOIN lending_applicationline al ON al.application_id = a.id
+  WHERE a.is_active = TRUE AND a.applied_on > {d.day}
+    AND (lo.schedule_from IS NULL OR a.applied_on >= lo.schedule_from)
+  GROUP BY a.loan_id, al.number
+)"""
+
+
+def _paid(d: Dialect, component: str) -> str:
+    return f"({d.num(f'i.{component}_paid')} - COALESCE(lt.{component}, 0))"
+
+
+def state(d: Dialect, selection: str) -> str:
+    """The CTEs ending in `final`: each loan paid out by the date (and not closed or written
+    off by it: a loan closed on or before the date owes nothing on it),
+    in its state on the date, by `tandir.engine.arrears` and `tandir.lending.portfolio`:
+    credit held, what is owed, outstanding and overdue principal and charge, days past due.
+
+    Only installments due before the date and not fully paid go through the window (running
+    sums by installment number, for the credit held applied oldest first); a paid one adds
+    nothing to the sums. Schedules fall due in installment order, so "before the first
+    installment not yet due" is "due before the date", and the first late installment is the
+    one with the earliest due date."""
+    owed = {c: d.num(f"i.{c}") for c in ("principal", "charge", "fees", "savings")}
+    owed["penalty"] = (
+        f"(CASE WHEN i.penalty_charged_on IS NULL OR i.penalty_charged_on <= {d.day} "
+        f"THEN {d.num('i.penalty')} ELSE 0 END)"
+    )
+    left = ",\n    ".join(
+        f"{d.greatest(f'{owed[c]} - {_paid(d, c)}', '0')} AS {c}" for c in COMPONENTS
+    )
+    credit_left = d.num("a.credit")
+    credit_used = f"CASE WHEN a.from_credit = TRUE THEN {d.num('a.amount')} ELSE 0 END"
+    return f"""WITH loans AS (
+  SELECT l.id, l.schedule_version, l.schedule_from, {d.num("l.credit_held")} AS credit_held,
+    v.arrears_days AS grace, {d.num("v.arrears_tolerance")} AS tolerance
+  FROM lending_loan l
+  JOIN lending_productversion v ON v.id = l.product_version_id
+  WHERE {selection} AND l.status IN {DISBURSED} AND l.disbursed_on <= {d.day}
+    AND NOT (l.status IN ('closed', 'overpaid', 'written_off') AND l.closed_on IS NOT NULL
+      AND l.closed_on <= {d.day})
+),
+{_later(d)},
+later_credit AS (
+  SELECT a.loan_id, SUM({credit_left}) - SUM({credit_used}) AS credit
+  FROM loans lo JOIN lending_application a ON a.loan_id = lo.id
+  WHERE a.is_active = TRUE AND a.applied_on > {d.day}
+  GROUP BY a.loan_id
+),
+refunds_after AS (
+  SELECT e.loan_id, SUM({d.num("jl.debit")}) AS refunded
+  FROM ledger_journalentry e
+  JOIN ledger_journalline jl ON jl.entry_id = e.id
+  JOIN ledger_account ac ON ac.id = jl.account_id
+  WHERE e.organization_id = %(org)s AND e.kind = 'refund' AND e.entry_date > {d.day}
+    AND ac.role = 'overpayment' AND e.loan_id IN (SELECT id FROM loans)
+  GROUP BY e.loan_id
+),
+credit AS (
+  SELECT lo.id AS loan_id, lo.grace, lo.tolerance,
+    {d.greatest("lo.credit_held - COALESCE(lc.credit, 0) + COALESCE(r.refunded, 0)", "0")}
+      AS credit
+  FROM loans lo
+  LEFT JOIN later_credit lc ON lc.loan_id = lo.id
+  LEFT JOIN refunds_after r ON r.loan_id = lo.id
+),
+inst AS (
+  SELECT i.loan_id, i.number, i.due_date,
+    {left}
+  FROM loans lo
+  JOIN lending_installment i ON i.loan_id = lo.id AND i.version = lo.schedule_version
+  LEFT JOIN later lt ON lt.loan_id = i.loan_id AND lt.number = i.number
+),
+past AS (
+  SELECT inst.*,
+    principal + charge + fees + savings + penalty AS unpaid,
+    SUM(principal + charge + fees + savings + penalty) OVER w AS cum,
+    SUM(penalty + fees + charge + principal) OVER w AS cum4
+  FROM inst
+  WHERE due_date < {d.day} AND principal + charge + fees + savings + penalty > 0
+  WINDOW w AS (PARTITION BY loan_id ORDER BY number ROWS BETWEEN UNBOUNDED PRECEDING
+    AND CURRENT ROW)
+),
+per_row AS (
+  SELECT o.loan_id, o.due_date, c.tolerance,
+    {d.greatest(d.least("o.cum - c.credit", "o.unpaid"), "0")} AS left_after_credit,
+    {d.greatest(d.least("o.cum4 - o.principal - c.credit", "o.charge"), "0")} AS charge_overdue,
+    {d.greatest(d.least("o.cum4 - c.credit", "o.principal"), "0")} AS principal_overdue
+  FROM past o JOIN credit c ON c.loan_id = o.loan_id
+),
+overdue AS (
+  SELECT loan_id, SUM(principal_overdue) AS principal, SUM(charge_overdue) AS charge,
+    MIN(CASE WHEN left_after_credit > tolerance THEN due_date END) AS late_due
+  FROM per_row GROUP BY loan_id
+),
+owing AS (
+  SELECT loan_id, SUM(principal + charge + fees + savings + penalty) AS owed,
+    SUM(principal) AS outstanding
+  FROM inst GROUP BY loan_id
+),
+totals AS (
+  SELECT c.loan_id, c.credit, c.grace,
+    COALESCE(ow.owed, 0) AS owed, COALESCE(ow.outstanding, 0) AS outstanding,
+    COALESCE(od.principal, 0) AS overdue_principal, COALESCE(od.charge, 0) AS overdue_charge,
+    od.late_due
+  FROM credit c
+  LEFT JOIN owing ow ON ow.loan_id = c.loan_id
+  LEFT JOIN overdue od ON od.loan_id = c.loan_id
+),
+final AS (
+  SELECT t.*,
+    CASE WHEN t.late_due IS NULL THEN 0
+      ELSE {d.greatest(f"{d.days_since('t.late_due')} - t.grace", "0")} END AS dpd
+  FROM totals t
+)
+"""
+
+
+BUCKET = """CASE WHEN f.dpd = 0 THEN 'current' WHEN f.dpd <= 30 THEN '1-30'
+    WHEN f.dpd <= 60 THEN '31-60' WHEN f.dpd <= 90 THEN '61-90'
+    WHEN f.dpd <= 180 THEN '91-180' WHEN f.dpd <= 365 THEN '181-365' ELSE '>365' END"""
+
+
+def delete_arrears(selection: str) -> str:
+    return (
+        "DELETE FROM cob_loanarrears WHERE loan_id IN "
+        f"(SELECT l.id FROM lending_loan l WHERE {selection})"
+    )
+
+
+def insert_arrears(d: Dialect, selection: str) -> str:
+    """Each loan owing something on the date: its arrears state (a loan paid off has none)."""
+    return (
+        state(d, selection)
+        + f"""
+INSERT INTO cob_loanarrears (loan_id, organization_id, business_date, days_past_due, bucket,
+  status, in_arrears_since, outstanding_principal, overdue_principal, overdue_charge, credit)
+SELECT f.loan_id, %(org)s, %(day)s, f.dpd, {BUCKET},
+  CASE WHEN f.dpd > 0 THEN 'in_arrears' ELSE 'current' END,
+  CASE WHEN f.dpd > 0 THEN {d.days_before("f.dpd - 1")} END,
+  {d.out("f.outstanding")}, {d.out("f.overdue_principal")}, {d.out("f.overdue_charge")},
+  {d.out("f.credit")}
+FROM final f
+WHERE f.owed > 0
+"""
+    )
+
+
+def delete_snapshots(selection: str) -> str:
+    return (
+        "DELETE FROM cob_loansnapshot WHERE business_date = %(day)s AND loan_id IN "
+        f"(SELECT l.id FROM lending_loan l WHERE {selection})"
+    )
+
+
+def insert_snapshots(d: Dialect, selection: str) -> str:
+    """The day's snapshot of the loans of the selection, from their arrears state."""
+    return f"""INSERT INTO cob_loansnapshot (organization_id, loan_id, business_date, branch_id,
+  officer_id, product_version_id, product_id, sector, currency, borrower_sex, target_groups,
+  outstanding_principal, overdue_principal, overdue_charge, days_past_due, bucket,
+  renegotiated, status)
+SELECT l.organization_id, l.id, a.business_date, l.branch_id, l.officer_id,
+  l.product_version_id, v.product_id, l.sector, l.currency, b.sex, COALESCE(tg.mask, 0),
+  a.outstanding_principal, a.overdue_principal, a.overdue_charge, a.days_past_due, a.bucket,
+  l.renegotiated, a.status
+FROM cob_loanarrears a
+JOIN lending_loan l ON l.id = a.loan_id
+JOIN lending_productversion v ON v.id = l.product_version_id
+JOIN registry_beneficiary b ON b.id = l.beneficiary_id
+LEFT JOIN (
+  SELECT beneficiary_id, SUM({d.bit("targetgroup_id")}) AS mask
+  FROM registry_beneficiarytargetgroup WHERE organization_id = %(org)s
+  GROUP BY beneficiary_id
+) tg ON tg.beneficiary_id = l.beneficiary_id
+WHERE {selection} AND a.business_date = %(day)s
+"""
+
+
+# --- Penalties ------------------------------------------------------------------------------
+
+PENALTY_WORK = """CREATE TEMPORARY TABLE IF NOT EXISTS cob_penalty_work (
+  installment_id BIGINT NOT NULL, loan_id BIGINT NOT NULL, amount NUMERIC(20, 3) NOT NULL)"""
+ACCRUAL_WORK = """CREATE TEMPORARY TABLE IF NOT EXISTS cob_accrual_work (
+  installment_id BIGINT NOT NULL, loan_id BIGINT NOT NULL, charge NUMERIC(20, 3) NOT NULL,
+  fees NUMERIC(20, 3) NOT NULL)"""
+
+
+def _half_even_penalty(d: Dialect) -> str:
+    """The penalty of a candidate row `c`, rounded to the currency's unit half to even, as
+    `Decimal.quantize` rounds it in `lending.actions.charge_penalties`."""
+    if d.postgresql:
+        x = (
+            "(CASE WHEN c.penalty_kind = 'fixed' THEN c.value * c.units "
+            "ELSE c.overdue * c.value * c.units / 100 END)"
+        )
+        return (
+            f"(CASE WHEN {x} - FLOOR({x}) > 0.5 THEN FLOOR({x}) + 1 "
+            f"WHEN {x} - FLOOR({x}) = 0.5 THEN FLOOR({x}) + MOD(FLOOR({x}), 2) "
+            f"ELSE FLOOR({x}) END) / c.units"
+        )
+    n = (
+        "(CASE WHEN c.penalty_kind = 'fixed' THEN c.value * c.units "
+        "ELSE c.overdue * c.value * c.units END)"
+    )
+    den = "(CASE WHEN c.penalty_kind = 'fixed' THEN 1000 ELSE 100000000 END)"
+    whole = f"({n} / {den})"
+    rest = f"({n} %% {den})"
+    rounded = (
+        f"({whole} + CASE WHEN 2 * {rest} > {den} THEN 1 "
+        f"WHEN 2 * {rest} = {den} THEN {whole} %% 2 ELSE 0 END)"
+    )
+    return f"({rounded} * 1000 / c.units)"
+
+
+def penalty_candidates(d: Dialect, selection: str) -> str:
+    """Installments overdue beyond the product's days and not charged yet, of active loans
+    holding no credit, with their penalty: into `cob_penalty_work`."""
+    unpaid = " + ".join(
+        f"({d.num(f'i.{c}')} - {_paid(d, c)})" for c in ("principal", "charge", "fees", "savings")
+    )
+    return f"""WITH loans AS (
+  SELECT l.id, l.schedule_version, l.schedule_from, v.penalty_kind,
+    {d.num("v.penalty_value")} AS value, v.penalty_after_days, {d.units("l.currency")} AS units
+  FROM lending_loan l
+  JOIN lending_productversion v ON v.id = l.product_version_id
+  WHERE {selection} AND l.status = 'active' AND l.disbursed_on <= {d.day}
+    AND v.penalty_kind <> 'none' AND l.credit_held = 0
+),
+{_later(d)},
+c AS (
+  SELECT i.id, i.loan_id, lo.penalty_kind, lo.value, lo.units, {unpaid} AS overdue
+  FROM loans lo
+  JOIN lending_installment i ON i.loan_id = lo.id AND i.version = lo.schedule_version
+  LEFT JOIN later lt ON lt.loan_id = i.loan_id AND lt.number = i.number
+  WHERE i.penalty_charged_on IS NULL AND {d.days_since("i.due_date")} > lo.penalty_after_days
+)
+INSERT INTO cob_penalty_work (installment_id, loan_id, amount)
+SELECT id, loan_id, amount FROM (
+  SELECT c.id, c.loan_id, {_half_even_penalty(d)} AS amount FROM c WHERE c.overdue > 0
+) charged
+WHERE amount > 0
+"""
+
+
+def charge_penalties(d: Dialect) -> str:
+    return f"""UPDATE lending_installment
+SET penalty = {d.out(f"{d.num('penalty')} + w.amount")}, penalty_charged_on = %(day)s
+FROM cob_penalty_work w WHERE lending_installment.id = w.installment_id"""
+
+
+def _entries(kind: str, source: str) -> str:
+    return f"""INSERT INTO ledger_journalentry (organization_id, branch_id, entry_date, kind, memo,
+  loan_id, reverses_id, created_by_id, created_at)
+SELECT l.organization_id, l.branch_id, %(day)s, {kind}, SUBSTR(l.reference, 1, 300), l.id, NULL,
+  %(user)s, %(stamp)s
+FROM ({source}) t JOIN lending_loan l ON l.id = t.loan_id"""
+
+
+def _lines(d: Dialect, kinds: str, parts: list[tuple[str, str, str, str]], source: str) -> str:
+    """Journal lines of the chunk's entries: per part (role, debit or credit, amount,
+    condition) over the per-loan totals `t`, joined to the entry just inserted for the loan."""
+    selects = "\nUNION ALL\n".join(
+        f"SELECT t.loan_id, '{role}' AS role, "
+        + (
+            f"{amount} AS debit, 0 AS credit"
+            if side == "debit"
+            else f"0 AS debit, {amount} AS credit"
+        )
+        + f" FROM ({source}) t WHERE {condition}"
+        for role, side, amount, condition in parts
+    )
+    return f"""INSERT INTO ledger_journalline (organization_id, entry_id, account_id, currency,
+  debit, credit, entry_date, branch_id)
+SELECT e.organization_id, e.id, ac.id, l.currency, {d.out("x.debit")}, {d.out("x.credit")},
+  e.entry_date, e.branch_id
+FROM ({selects}) x
+JOIN lending_loan l ON l.id = x.loan_id
+JOIN ledger_journalentry e ON e.loan_id = x.loan_id AND e.kind IN {kinds}
+  AND e.entry_date = %(day)s AND e.created_by_id = %(user)s AND e.created_at = %(stamp)s
+JOIN ledger_account ac ON ac.organization_id = e.organization_id AND ac.role = x.role
+WHERE x.debit > 0 OR x.credit > 0"""
+
+
+def _penalty_totals(d: Dialect) -> str:
+    share_pg = "FLOOR(w.total * w.pct * w.units / 100 + 0.5) / w.units"
+    share_lite = "((w.total * w.pct * w.units + 5000000) / 10000000 * 1000 / w.units)"
+    # The percentage in hundredths on SQLite, to stay in integers.
+    percent = (
+        "v.penalty_income_percent"
+        if d.postgresql
+        else "CAST(ROUND(v.penalty_income_percent * 100) AS INTEGER)"
+    )
+    return f"""SELECT w.*, CASE WHEN w.islamic = 1 THEN {share_pg if d.postgresql else share_lite}
+  ELSE 0 END AS share FROM (
+  SELECT p.loan_id, SUM(p.amount) AS total,
+    CASE WHEN v.method IN {ISLAMIC} THEN 1 ELSE 0 END AS islamic,
+    {percent} AS pct,
+    {d.units("l.currency")} AS units
+  FROM cob_penalty_work p
+  JOIN lending_loan l ON l.id = p.loan_id
+  JOIN lending_productversion v ON v.id = l.product_version_id
+  WHERE v.accounting_basis = 'accrual'
+  GROUP BY p.loan_id, v.method, v.penalty_income_percent, l.currency
+) w"""
+
+
+def penalty_entries(d: Dialect) -> str:
+    """On the accrual basis a late charge is a receivable now (on the cash basis nothing is
+    posted until it is paid): one entry per loan."""
+    return _entries("'penalty'", _penalty_totals(d))
+
+
+def penalty_lines(d: Dialect) -> str:
+    parts = [
+        ("penalty_receivable", "debit", "t.total", "1 = 1"),
+        ("penalty_income", "credit", "t.total", "t.islamic = 0"),
+        ("charity_payable", "credit", "t.total - t.share", "t.islamic = 1"),
+        ("compensation_income", "credit", "t.share", "t.islamic = 1"),
+    ]
+    return _lines(d, "('penalty')", parts, _penalty_totals(d))
+
+
+# --- Accruals and Murabaha profit -------------------------------------------------------------
+
+
+def accrual_candidates(d: Dialect, selection: str) -> str:
+    """Installments fallen due by the date and not yet recognised, of loans whose charges are
+    income when due (accrual basis, Murabaha profit as due): into `cob_accrual_work`. What is
+    recognised is what `lending.actions._recognition` recognises: the whole markup of a
+    Murabaha installment, the unpaid interest and fees of the others."""
+    return f"""INSERT INTO cob_accrual_work (installment_id, loan_id, charge, fees)
+SELECT i.id, i.loan_id,
+  CASE WHEN v.method = '{MURABAHA}' THEN {d.num("i.charge")}
+    ELSE {d.num("i.charge")} - {d.num("i.charge_paid")} END,
+  {d.num("i.fees")} - {d.num("i.fees_paid")}
+FROM lending_loan l
+JOIN lending_productversion v ON v.id = l.product_version_id
+JOIN lending_installment i ON i.loan_id = l.id AND i.version = l.schedule_version
+WHERE {selection} AND l.status IN ('active', 'overpaid') AND l.disbursed_on <= {d.day}
+  AND (v.accounting_basis = 'accrual'
+    OR (v.method = '{MURABAHA}' AND v.profit_recognition = 'as_due'))
+  AND i.due_date <= {d.day} AND i.recognised = FALSE"""
+
+
+RECOGNISE = """UPDATE lending_installment SET recognised = TRUE
+WHERE id IN (SELECT installment_id FROM cob_accrual_work)"""
+
+
+def _accrual_totals() -> str:
+    return f"""SELECT w.*,
+  CASE WHEN w.murabaha = 1 THEN 'profit_release' ELSE 'accrual' END AS kind,
+  CASE WHEN w.murabaha = 1 AND w.as_due = 1 THEN w.charge ELSE 0 END AS profit,
+  CASE WHEN w.murabaha = 0 AND w.accrual = 1 THEN w.charge ELSE 0 END AS interest,
+  CASE WHEN w.accrual = 1 THEN w.fees ELSE 0 END AS fee
+FROM (
+  SELECT a.loan_id, SUM(a.charge) AS charge, SUM(a.fees) AS fees,
+    CASE WHEN v.method = '{MURABAHA}' THEN 1 ELSE 0 END AS murabaha,
+    CASE WHEN v.accounting_basis = 'accrual' THEN 1 ELSE 0 END AS accrual,
+    CASE WHEN v.profit_recognition = 'as_due' THEN 1 ELSE 0 END AS as_due
+  FROM cob_accrual_work a
+  JOIN lending_loan l ON l.id = a.loan_id
+  JOIN lending_productversion v ON v.id = l.product_version_id
+  GROUP BY a.loan_id, v.method, v.accounting_basis, v.profit_recognition
+) w"""
+
+
+def accrual_entries() -> str:
+    source = (
+        f"SELECT * FROM ({_accrual_totals()}) s WHERE s.profit > 0 OR s.interest > 0 OR s.fee > 0"
+    )
+    return _entries("t.kind", source)
+
+
+def accrual_lines(d: Dialect) -> str:
+    parts = [
+        ("deferred_profit", "debit", "t.profit", "t.profit > 0"),
+        ("profit_income", "credit", "t.profit", "t.profit > 0"),
+        ("interest_receivable", "debit", "t.interest", "t.interest > 0"),
+        ("interest_income", "credit", "t.interest", "t.interest > 0"),
+        ("fee_receivable", "debit", "t.fee", "t.fee > 0"),
+        ("fee_income", "credit", "t.fee", "t.fee > 0"),
+    ]
+    return _lines(d, "('accrual', 'profit_release')", parts, _accrual_totals())
