@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "ninja",
     "simple_history",
     "axes",
+    "django_q",
     "tandir.core",
     "tandir.orgs",
     "tandir.registry",
@@ -167,6 +168,10 @@ SECURE_CSP = {
         "'self'",
         "'unsafe-hashes'",
         "'sha256-8Ig38vO93qrWT6Ogx0lVk+RnC6SVjdhA0fLxqfng99A='",
+        # events/_participant_search.html: choosing the entrepreneur of a roadshow project.
+        "'sha256-31mxgAu2/qW/7Sa2svLQAQyOBVRWSvv++rErHoXsLtg='",
+        # training/_attendance_row.html: a mark without htmx (the page still works, slower).
+        "'sha256-3H3iu9pcHK+MeHTotCCLDSaARmNFy9pSxg4Cak4marU='",
     ],
     "style-src": ["'self'", "'unsafe-inline'"],
     "img-src": ["'self'", "data:"],
@@ -209,3 +214,30 @@ TANDIR_IMPORT_MAX_UNCOMPRESSED_BYTES = int(
 )
 TANDIR_IMPORT_MAX_ERRORS = int(os.environ.get("TANDIR_IMPORT_MAX_ERRORS", "100"))
 TANDIR_IMPORT_MAX_CELL_CHARS = int(os.environ.get("TANDIR_IMPORT_MAX_CELL_CHARS", "1000"))
+
+# --- scheduled jobs ---
+# The task queue (django-q2) keeps its queue, schedules and results in this database (its ORM
+# broker), so the worker needs nothing but the database, on SQLite and PostgreSQL alike
+# (tandir.jobs, docs/jobs.md). A close of business that runs longer than the timeout is
+# stopped; a task whose worker died is handed out again after `retry` seconds, at most
+# `max_attempts` times. Failures are acknowledged: Tandir retries them itself, with backoff.
+TANDIR_JOB_TIMEOUT = int(os.environ.get("TANDIR_JOB_TIMEOUT_SECONDS", str(3 * 3600)))
+Q_CLUSTER = {
+    "name": "tandir",
+    "orm": "default",
+    "workers": int(os.environ.get("TANDIR_WORKERS", "1")),
+    "timeout": TANDIR_JOB_TIMEOUT,
+    "retry": TANDIR_JOB_TIMEOUT + 600,
+    "max_attempts": 2,
+    "ack_failures": True,
+    "catch_up": False,
+    "save_limit": 500,
+    "poll": 2,
+    "label": _("Task queue"),
+}
+# Minutes between two looks for organisations whose close of business is due.
+TANDIR_JOBS_PLAN_EVERY_MINUTES = 15
+# Seconds to wait before each retry of a failed close of business (one entry per retry).
+TANDIR_JOBS_RETRY_DELAYS = [5 * 60, 20 * 60, 60 * 60]
+# The job that closes business: tandir.cob's action (a test may put its own in its place).
+TANDIR_JOBS_CLOSE_BUSINESS = "tandir.cob.actions.close_business"

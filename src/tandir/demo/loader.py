@@ -27,6 +27,7 @@ from tandir.core.models import TargetGroup
 from tandir.demo.associations import load_associations
 from tandir.demo.events import load_events
 from tandir.demo.geography import COUNTRIES
+from tandir.demo.jobs import load_jobs
 from tandir.demo.lending import GroupCohort, LendingBook, LendingSummary, load_lending
 from tandir.demo.names import PersonName, armenian_name, azerbaijani_name, pakistani_name
 from tandir.demo.plans import load_plans
@@ -635,6 +636,7 @@ class _Loader:
         load_plans(self.rng, programmes, as_of=HISTORY_ENDS)
         load_associations(self.rng, programmes, as_of=HISTORY_ENDS)
         load_events(self.rng, programmes, as_of=HISTORY_ENDS)
+        load_jobs(self.rng, programmes, as_of=HISTORY_ENDS)
         return DemoSummary(
             organizations=Organization.objects.count(),
             branches=Branch.objects.count(),
