@@ -35,17 +35,21 @@ lending:
                                 every loan's state on a date: outstanding, overdue, bucket
 
 close of business:
-  cob --date DATE [--organization CODE]
+  cob --date DATE [--organization NAME] [--as USERNAME]
                                 close one business day: penalties, arrears, accruals, snapshots
-  cob --through DATE [--organization CODE]
+  cob --through DATE [--organization NAME] [--as USERNAME]
                                 close every day not yet closed, in order, through DATE
-  worker                        run the scheduled jobs (close of business every night)
-  synth --loans N [--organization CODE] [--seed N]
+  worker [--burst]              run the scheduled jobs (close of business every night)
+  synth --loans N [--organization CODE] [--seed N] [--as-of DATE]
                                 build a synthetic national portfolio for benchmarks
 
 training, plans, associations:
   import attendance FILE --cohort CODE --as USERNAME
                                 a cohort's attendance sheet (all or nothing)
+
+events and cooperation:
+  events reminders [--as-of DATE] [--organization NAME]
+                                overdue activities of cooperation agreements' action plans
 
 loan engine:
   schedule --amount ... [--json]
@@ -103,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 2
         django_args = [f"import_{rest[0]}", *rest[1:]]
+    elif command == "events" and rest[:1] == ["reminders"]:
+        django_args = ["events_reminders", *rest[1:]]
     elif command == "serve":
         django_args = ["serve", *rest]
     else:
