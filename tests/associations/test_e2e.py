@@ -46,6 +46,9 @@ def test_an_advisor_forms_an_association_and_records_its_first_meeting(
 
     for person in data.people:
         page.get_by_role("link", name="Add a member").click()
+        # htmx is loaded with `defer`: typing before it runs would send no search on a busy CI.
+        page.wait_for_load_state("load")
+        page.wait_for_function("() => window.htmx !== undefined")
         page.fill("#member-search", person.first_name)
         row = page.locator("#member-results tr", has_text=person.full_name)
         expect(row).to_be_visible(timeout=15_000)  # the search waits for typing to pause
