@@ -45,16 +45,10 @@ def insert_rows(model: Any, rows: Sequence[dict[str, Any]], *, ids: bool = False
     names = [f.attname for f in fields]
     json = [index for index, f in enumerate(fields) if isinstance(f, JSONField)]
     columns = [f.column for f in fields]
-    pks: list[int] = []
+    pks = reserve_ids(model, len(rows)) if ids else []
+    if ids:
+        columns.insert(0, model._meta.pk.column)
     with connection.cursor() as cursor, connection.wrap_database_errors:
-        if ids:
-            pk = model._meta.pk
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [model._meta.db_table, pk.column, len(rows)],
-            )
-            pks = [value for (value,) in cursor.fetchall()]
-            columns.insert(0, pk.column)
         quoted = ", ".join(connection.ops.quote_name(column) for column in columns)
         raw: Any = cursor.cursor
         with raw.copy(

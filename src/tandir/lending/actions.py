@@ -1394,9 +1394,6 @@ def _batch_loan(
     return gathered
 
 
-_update_columns = update_rows
-
-
 def _application_entry(
     loan: Loan, rules: posting.Rules, allocation: Allocation, recognised: dict[int, bool]
 ) -> ledger.Entry:
@@ -1442,7 +1439,7 @@ def _write_batch(officer: StaffUser, batch: _Batch) -> None:
     if not ids:
         for repayment in batch.repayments:
             repayment.receipt_number = f"R{repayment.pk:08d}"
-        _update_columns(Repayment, ["receipt_number"], batch.repayments)
+        update_rows(Repayment, ["receipt_number"], batch.repayments)
     entries = ledger.post_many(officer, batch.entries)
     applications = [
         Application(
@@ -1479,10 +1476,10 @@ def _write_batch(officer: StaffUser, batch: _Batch) -> None:
             for line in allocation.lines
         ],
     )
-    _update_columns(Installment, ["recognised"], batch.recognised.values())
-    _update_columns(Installment, PAID_FIELDS, batch.changed.values())
+    update_rows(Installment, ["recognised"], batch.recognised.values())
+    update_rows(Installment, PAID_FIELDS, batch.changed.values())
     # Balances are not in the loan's change history; a change of status is, with its event.
-    _update_columns(Loan, ["principal_outstanding", "credit_held"], batch.loans)
+    update_rows(Loan, ["principal_outstanding", "credit_held"], batch.loans)
     for loan, before, on in batch.moves:
         _finish(officer, loan, before, "repay", on)
 
@@ -2332,9 +2329,6 @@ def _import_version(officer: StaffUser, organization_id: int, conventions: Any) 
     return version
 
 
-_insert = insert_rows
-
-
 def _write_portfolio(officer: StaffUser, loans: Sequence[Any]) -> None:
     from tandir.core.audit import current_channel
     from tandir.ledger.models import JournalLine
@@ -2386,9 +2380,9 @@ def _write_portfolio(officer: StaffUser, loans: Sequence[Any]) -> None:
             }
             for loan in chunk
         ]
-        loan_ids = _insert(Loan, rows, ids=True)
+        loan_ids = insert_rows(Loan, rows, ids=True)
         # The change history of each loan's creation, as a save would have written it.
-        _insert(
+        insert_rows(
             Loan.history.model,
             [
                 row | {
@@ -2399,7 +2393,7 @@ def _write_portfolio(officer: StaffUser, loans: Sequence[Any]) -> None:
                 for row, pk in zip(rows, loan_ids, strict=True)
             ],
         )  # fmt: skip
-        _insert(
+        insert_rows(
             Installment,
             [
                 {
@@ -2417,7 +2411,7 @@ def _write_portfolio(officer: StaffUser, loans: Sequence[Any]) -> None:
                 for row in loan.schedule.installments
             ],
         )
-        entry_ids = _insert(
+        entry_ids = insert_rows(
             JournalEntry,
             [
                 {
@@ -2453,8 +2447,8 @@ def _write_portfolio(officer: StaffUser, loans: Sequence[Any]) -> None:
                 }
                 for line in lines
             ]
-        _insert(JournalLine, journal_lines)
-        _insert(
+        insert_rows(JournalLine, journal_lines)
+        insert_rows(
             LoanEvent,
             [
                 {
@@ -2485,7 +2479,7 @@ def _write_portfolio(officer: StaffUser, loans: Sequence[Any]) -> None:
         )
         if not persons:
             continue
-        _insert(
+        insert_rows(
             StatusChange,
             [
                 {
@@ -2505,7 +2499,7 @@ def _write_portfolio(officer: StaffUser, loans: Sequence[Any]) -> None:
         )
         # Each person's change history: the record as it now is, changed through this channel.
         fields = [f.attname for f in Beneficiary._meta.concrete_fields]
-        _insert(
+        insert_rows(
             Beneficiary.changes.model,
             [
                 {name: getattr(person, name) for name in fields}
