@@ -10,18 +10,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from tandir.events.models import Activity, Agreement, Event, Investor
-from tandir.orgs.admin import ScopedAdmin
-
-
-class ReadOnlyAdmin(ScopedAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+from tandir.orgs.admin import ReadOnlyAdmin
 
 
 @admin.register(Event)

@@ -3,34 +3,20 @@ is set through its page (the action checks the run-as user's right); runs are th
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
 from tandir.jobs.models import CloseSchedule, JobRun
-from tandir.orgs.admin import ScopedAdmin
-
-
-class ReadOnlyScopedAdmin(ScopedAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+from tandir.orgs.admin import ReadOnlyAdmin
 
 
 @admin.register(CloseSchedule)
-class CloseScheduleAdmin(ReadOnlyScopedAdmin):
+class CloseScheduleAdmin(ReadOnlyAdmin):
     list_display = ("organization", "enabled", "run_at", "time_zone", "run_as", "closed_through")
     list_select_related = ("organization", "run_as")
 
 
 @admin.register(JobRun)
-class JobRunAdmin(ReadOnlyScopedAdmin):
+class JobRunAdmin(ReadOnlyAdmin):
     list_display = (
         "organization",
         "through",

@@ -35,7 +35,7 @@ from tandir.lending.models import (
 )
 from tandir.orgs import actions as org_actions
 from tandir.orgs.access import scope
-from tandir.orgs.admin import ScopedAdmin
+from tandir.orgs.admin import ReadOnlyAdmin, ScopedAdmin
 from tandir.orgs.models import Organization, Role, StaffUser
 from tandir.orgs.roles import is_platform_operator
 
@@ -342,19 +342,6 @@ class CentreAdmin(ScopedAdmin):
 
 
 # --- Read-only: loans and the journal ---------------------------------------------------------
-
-
-class ReadOnlyAdmin(ScopedAdmin):
-    """Shown, never changed here: the loan cycle's actions and the ledger write these."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Loan)

@@ -143,6 +143,19 @@ class ScopedAdmin(admin.ModelAdmin):
             self.save_formset(request, form, formset, change=change)
 
 
+class ReadOnlyAdmin(ScopedAdmin):
+    """Shown, never changed here: the app's actions write these, with their checks."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class SharedReferenceAdmin(admin.ModelAdmin):
     """Rows shared by every organisation (target groups, geography): administrators see them,
     only the platform operator edits them."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from tandir.lending.admin import ReadOnlyAdmin
+from tandir.orgs.admin import ReadOnlyAdmin
 from tandir.plans.models import BusinessPlan
 
 

@@ -17,7 +17,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from tandir.core.errors import TandirError
-from tandir.orgs.admin import ScopedAdmin
+from tandir.orgs.admin import ReadOnlyAdmin
 from tandir.training import actions
 from tandir.training.models import (
     Certificate,
@@ -28,17 +28,6 @@ from tandir.training.models import (
     PartnerInstitution,
     Venue,
 )
-
-
-class ReadOnlyAdmin(ScopedAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Module)
