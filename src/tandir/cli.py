@@ -51,6 +51,16 @@ events and cooperation:
   events reminders [--as-of DATE] [--organization NAME]
                                 overdue activities of cooperation agreements' action plans
 
+impact and reports:
+  import responses FILE --instrument CODE --as USERNAME
+                                survey answers from CSV, XLSX or KoboToolbox JSON (all or nothing)
+  report portfolio --as-of DATE [--from DATE] [--organization CODE] --json
+                                portfolio quality: GLP, PAR, buckets, write-offs, repayment rates
+  report donor --project CODE --from DATE --to DATE [--currency USD] --format json|xlsx|pdf
+         [--output FILE]        the donor report of a project for a period
+  report network --network CODE --as-of DATE
+                                publish this organisation's anonymised figures to a network
+
 loan engine:
   schedule --amount ... [--json]
                                 print a repayment schedule with APR and EIR
@@ -60,7 +70,7 @@ Any other Django management command passes through (tandir check --deploy).
 
 
 # `tandir import WHAT`: each is the management command `import_WHAT`.
-IMPORTS = ("beneficiaries", "loans", "repayments", "attendance")
+IMPORTS = ("beneficiaries", "loans", "repayments", "attendance", "responses")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "tandir.plans",
     "tandir.associations",
     "tandir.events",
+    "tandir.impact",
+    "tandir.reports",
     "tandir.api",
     "tandir.web",
     "tandir.demo",

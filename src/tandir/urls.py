@@ -17,6 +17,8 @@ urlpatterns = [
     path("plans/", include("tandir.plans.urls")),
     path("associations/", include("tandir.associations.urls")),
     path("events/", include("tandir.events.urls")),
+    path("impact/", include("tandir.impact.urls")),
+    path("reports/", include("tandir.reports.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),

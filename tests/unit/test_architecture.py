@@ -125,6 +125,8 @@ LAYERS = [
     "plans",
     "associations",
     "events",
+    "impact",
+    "reports",
     "web",
     "api",
     "demo",

@@ -52,6 +52,16 @@ class Right(StrEnum):
     ADVISE = "advise"  # prepare and review business plans with participants
     MANAGE_ASSOCIATIONS = "manage_associations"  # micro-business associations and clusters
     MANAGE_EVENTS = "manage_events"  # events, investor pipeline, cooperation agreements
+    # Impact monitoring: instruments and follow-up rounds; entering and importing answers.
+    MANAGE_SURVEYS = "manage_surveys"
+    RECORD_RESPONSES = "record_responses"
+    # Indicators, dashboards and donor reports of one's own organisation (within one's branches).
+    SEE_REPORTS = "see_reports"
+    RECORD_EXCHANGE_RATES = "record_exchange_rates"
+    # Publish the organisation's anonymised figures to its networks, or stop sharing them.
+    SHARE_WITH_NETWORK = "share_with_network"
+    # A network's consolidated, anonymised figures of its members (never their records).
+    SEE_NETWORK = "see_network"
 
 
 ROLE_RIGHTS: dict[str, frozenset[Right]] = {
@@ -85,6 +95,8 @@ ROLE_RIGHTS: dict[str, frozenset[Right]] = {
             Right.ADVISE,
             Right.MANAGE_ASSOCIATIONS,
             Right.MANAGE_EVENTS,
+            Right.RECORD_RESPONSES,
+            Right.SEE_REPORTS,
         }
     ),
     Role.INTAKE_OFFICER: frozenset(
@@ -95,6 +107,7 @@ ROLE_RIGHTS: dict[str, frozenset[Right]] = {
             Right.RECORD_CONSENT,
             Right.IMPORT,
             Right.EXIT,
+            Right.RECORD_RESPONSES,
         }
     ),
     Role.TRAINER: frozenset({Right.SEE_RECORDS, Right.MOVE_TO_TRAINING, Right.TEACH}),
@@ -129,6 +142,7 @@ ROLE_RIGHTS: dict[str, frozenset[Right]] = {
             Right.APPROVE,
             Right.DECIDE_CHANGE,
             Right.SEE_LEDGER,
+            Right.SEE_REPORTS,
         }
     ),
     Role.ACCOUNTANT: frozenset(
@@ -142,6 +156,8 @@ ROLE_RIGHTS: dict[str, frozenset[Right]] = {
             Right.CORRECT,
             Right.SEE_LEDGER,
             Right.RUN_CLOSE_OF_BUSINESS,
+            Right.SEE_REPORTS,
+            Right.RECORD_EXCHANGE_RATES,
         }
     ),
     Role.ME_OFFICER: frozenset(
@@ -152,9 +168,14 @@ ROLE_RIGHTS: dict[str, frozenset[Right]] = {
             Right.RECORD_CONSENT,
             Right.EXPORT,
             Right.MANAGE_EVENTS,
+            Right.MANAGE_SURVEYS,
+            Right.RECORD_RESPONSES,
+            Right.SEE_REPORTS,
+            Right.RECORD_EXCHANGE_RATES,
+            Right.SHARE_WITH_NETWORK,
         }
     ),
-    Role.NETWORK_ANALYST: frozenset(),
+    Role.NETWORK_ANALYST: frozenset({Right.SEE_NETWORK}),
 }
 
 # The right needed to move a person *to* each stage of the pipeline (registry `Status` values).

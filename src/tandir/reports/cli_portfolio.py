@@ -1,0 +1,18 @@
+"""`tandir report portfolio`."""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+HELP = "portfolio report"
+
+
+def add_arguments(parser: ArgumentParser) -> None:
+    pass
+
+
+def handle(command: BaseCommand, options: dict[str, Any]) -> None:
+    raise CommandError("not built yet")
