@@ -105,6 +105,14 @@ def courses_in_scope(user: Any) -> QuerySet[Course]:
     )
 
 
+def access_course(user: Any, course_id: Any) -> Course:
+    """A course of the user's organisation; 404 otherwise."""
+    try:
+        return courses_in_scope(user).get(pk=int(course_id))
+    except (Course.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No course found.") from exc
+
+
 def venues_in_scope(user: Any) -> QuerySet[Venue]:
     return organization_rows(user, Venue).select_related("district")
 

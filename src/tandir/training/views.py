@@ -8,6 +8,8 @@ The attendance page answers htmx taps with the row it replaces and works without
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
@@ -21,10 +23,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from tandir.core.audit import channel
 from tandir.core.errors import TandirError
 from tandir.orgs.roles import Right, has_right
 from tandir.registry.queries import search_beneficiaries
-from tandir.training import actions, documents, queries
+from tandir.training import actions, documents, imports, queries
 from tandir.training.forms import (
     CohortForm,
     CourseForm,
@@ -198,6 +201,45 @@ def course_new(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Course %(title)s saved.") % {"title": course.title})
             return redirect("training:curriculum")
     return render(request, "training/form.html", {"form": form, "title": _("New course")})
+
+
+@login_required
+def course_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request, Right.MANAGE_TRAINING)
+    course = queries.access_course(request.user, pk)
+    in_order = [part.module_id for part in course.parts.all()]
+    initial: dict[str, Any] = {
+        "code": course.code,
+        "title": course.title,
+        "level": course.level,
+        "prerequisite": course.prerequisite_id,
+        "modules": in_order,
+        "min_attendance": course.min_attendance,
+        "pass_score": course.pass_score,
+    }
+    form = CourseForm(_posted(request), user=request.user, initial=initial)
+    form.fields["code"].disabled = True
+    form.fields["prerequisite"].queryset = (  # type: ignore[attr-defined]
+        form.fields["prerequisite"].queryset.exclude(pk=course.pk)  # type: ignore[attr-defined]
+    )
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        data.pop("code")
+        # The modules already in the course keep their order; added ones come after them.
+        order = {module_id: n for n, module_id in enumerate(in_order)}
+        data["modules"] = sorted(data["modules"], key=lambda m: (order.get(m.pk, len(order)), m.pk))
+        try:
+            actions.update_course(_user(request), course, **data)
+        except TandirError as error:
+            _refused(form, error)
+        else:
+            messages.success(request, _("Course %(title)s saved.") % {"title": course.title})
+            return redirect("training:curriculum")
+    return render(
+        request,
+        "training/form.html",
+        {"form": form, "title": _("Edit course %(code)s") % {"code": course.code}},
+    )
 
 
 @login_required
@@ -500,3 +542,44 @@ def verify(request: HttpRequest, code: str = "") -> HttpResponse:
         }
     )
     return render(request, "training/verify.html", context)
+
+
+@login_required
+def attendance_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    """The attendance sheet of a cohort (CSV or XLSX), as `tandir import attendance` takes it:
+    every line checked, every bad one listed, nothing written unless all are good."""
+    _require(request, Right.TEACH)
+    cohort = queries.access_cohort(request.user, pk)
+    form = MaterialForm(_posted(request), request.FILES or None)
+    form.fields["file"].label = _("attendance sheet (CSV or XLSX)")
+    errors: list[Any] = []
+    if request.method == "POST" and form.is_valid():
+        sent = form.cleaned_data["file"]
+        suffix = Path(sent.name).suffix.lower()
+        if suffix not in {".csv", ".xlsx"}:
+            form.add_error("file", _("Send a .csv or .xlsx file."))
+        else:
+            # The sheet reader takes a path: the upload goes through a file of its own kind.
+            with tempfile.NamedTemporaryFile(suffix=suffix) as sheet:
+                for chunk in sent.chunks():
+                    sheet.write(chunk)
+                sheet.flush()
+                try:
+                    with channel("import"):
+                        result = imports.check_and_import(_user(request), cohort, Path(sheet.name))
+                except TandirError as error:
+                    form.add_error("file", error.message)
+                else:
+                    errors = result.errors
+                    if not errors:
+                        messages.success(
+                            request,
+                            _("%(lines)s lines read, %(written)s marks written or changed.")
+                            % {"lines": result.lines, "written": result.written},
+                        )
+                        return redirect("training:cohort", pk=cohort.pk)
+    return render(
+        request,
+        "training/attendance_upload.html",
+        {"cohort": cohort, "form": form, "errors": errors, "columns": imports.COLUMNS},
+    )
