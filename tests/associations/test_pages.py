@@ -405,3 +405,16 @@ def test_the_association_pages_make_a_fixed_number_of_queries(
     with django_assert_num_queries(expected[page]):
         assert client.get(paths[page]).status_code == 200
     assert small == expected[page]
+
+
+def test_the_m_and_e_officer_reads_the_support_page_but_not_the_members(
+    data: Associations,
+) -> None:
+    made, _members = with_members(data, 2)
+    client = client_for(data.world.me_officer)
+    response = client.get("/associations/support/")
+    text = _text(response)
+    assert response.status_code == 200
+    assert made.name in text
+    assert f"/associations/{made.pk}/" not in text
+    assert client.get(f"/associations/{made.pk}/").status_code == 403

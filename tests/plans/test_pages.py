@@ -166,3 +166,28 @@ def test_one_more_line_comes_with_the_formsets_new_count(plans: Plans) -> None:
         == 400
     )
     assert login(plans.appraiser).get(reverse("plans:line", args=["costs"])).status_code == 403
+
+
+def test_the_plan_page_makes_the_same_number_of_queries_with_one_version_or_three(
+    plans: Plans,
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count(plan: BusinessPlan) -> int:
+        client = login(plans.advisor)
+        url = reverse("plans:detail", args=[plan.pk])
+        client.get(url)  # the session and the translations are loaded once
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    one = plan_of(plans)
+    other = register(
+        plans.world, national_id="AM3333333", phone="+374 91 333333", first_name="Gohar"
+    )
+    three = actions.create_plan(plans.advisor, other, title="Tailoring", content=bakery())
+    for _round in range(2):
+        actions.submit_for_review(plans.advisor, three)
+        actions.review_plan(plans.advisor, three, accept=False, note="More on the market.")
+    assert count(one) == count(three) == 7

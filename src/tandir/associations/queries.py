@@ -31,10 +31,14 @@ from tandir.orgs.roles import Right, has_right
 ZERO = Decimal(0)
 
 
-def associations_in_scope(user: Any) -> QuerySet[Association]:
+def associations_in_scope(user: Any, *, for_report: bool = False) -> QuerySet[Association]:
     """Every association `user` may open: their organisation, their branches unless the role
-    sees the whole organisation; nothing without the right to manage associations."""
-    if not has_right(user, Right.MANAGE_ASSOCIATIONS):
+    sees the whole organisation; nothing without the right to manage associations. The
+    programme's support page (`for_report`) is also open to those who read the reports."""
+    allowed = has_right(user, Right.MANAGE_ASSOCIATIONS) or (
+        for_report and has_right(user, Right.SEE_REPORTS)
+    )
+    if not allowed:
         return Association.objects.none()
     return scope(user, Association.objects.all())
 
@@ -51,10 +55,10 @@ def access_association(user: Any, association_id: Any) -> Association:
         raise Http404("No association found.") from exc
 
 
-def association_list(user: Any) -> QuerySet[Association]:
+def association_list(user: Any, *, for_report: bool = False) -> QuerySet[Association]:
     """The list page: each association with its current members and its last meeting."""
     return (
-        associations_in_scope(user)
+        associations_in_scope(user, for_report=for_report)
         .select_related("branch", "locality", "district")
         .annotate(
             member_count=Count("memberships", filter=Q(memberships__left_on=None), distinct=True),
@@ -279,7 +283,7 @@ def support_overview(
 ) -> Support:
     """Which associations the programme helped form, their size today and their members and
     meetings per quarter, up to `as_of` (the last `max_quarters` quarters)."""
-    associations = association_list(user)
+    associations = association_list(user, for_report=True)
     everyone = list(associations)
     chosen = [a for a in everyone if a.formed_with_programme or not helped_only]
     ids = [a.pk for a in chosen]

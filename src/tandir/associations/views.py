@@ -508,8 +508,14 @@ def activity_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def support(request: HttpRequest) -> HttpResponse:
-    """The programme's support: associations it helped form, their size and activity over time."""
-    _require(request)
+    """The programme's support: associations it helped form, their size and activity over time.
+    Read by those who manage associations and by those who read the programme's reports (M&E)."""
+    if not (
+        has_right(request.user, Right.MANAGE_ASSOCIATIONS)
+        or has_right(request.user, Right.SEE_REPORTS)
+    ):
+        raise PermissionDenied(_("Your role does not allow this."))
     helped_only = request.GET.get("all") != "1"
     overview = queries.support_overview(request.user, _today(), helped_only=helped_only)
-    return render(request, "associations/support.html", {"support": overview})
+    can_open = has_right(request.user, Right.MANAGE_ASSOCIATIONS)
+    return render(request, "associations/support.html", {"support": overview, "can_open": can_open})
