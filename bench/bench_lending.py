@@ -352,6 +352,39 @@ def measure_portfolio(world: Any, loans: int, results: Results) -> None:
     )  # fmt: skip
 
 
+def measure_loan_page(accountant: Any, loan_id: int, results: Results, runs: int = 15) -> None:
+    """The loan page of one loan paid in 500 small payments (so 500 transactions and their
+    ledger entries), read by the accountant (who sees the ledger too), median of `runs`."""
+    import datetime as dt
+
+    from django.test import Client
+    from django.utils import timezone
+
+    from tandir.lending import actions
+    from tandir.lending.actions import PaymentIn
+    from tandir.lending.models import Loan, Repayment
+
+    loan = Loan.objects.get(pk=loan_id)
+    have = Repayment.objects.filter(loan=loan).count()
+    today = timezone.localdate()
+    first = max(loan.disbursed_on or today, today - dt.timedelta(days=499 - have))
+    payments = [
+        PaymentIn(loan.pk, Decimal("1"), min(today, first + dt.timedelta(days=n)), f"page-{n}", "")
+        for n in range(max(0, 500 - have))
+    ]
+    if payments:
+        actions.record_repayments(accountant, payments, source="counter")
+    client = Client()
+    client.force_login(accountant)
+    figure, _recorder = registry.page_figure(client, "loan page", f"/loans/{loan.pk}/", runs)
+    results.notes.append(
+        f"The loan page with {Repayment.objects.filter(loan=loan).count()} transactions, read by "
+        f"an accountant (ledger shown): median {figure.median_ms:.0f} ms, 95th percentile "
+        f"{figure.p95_ms:.0f} ms over {runs} runs through Django's test client (server time, "
+        f"no network), {figure.queries} SQL statements; goal 100 ms."
+    )
+
+
 def check_books(world: Any, results: Results) -> None:
     from tandir.ledger.queries import unbalanced_entries
     from tandir.lending.queries import ledger_mismatches
@@ -417,6 +450,8 @@ def run(args: argparse.Namespace, database: Any, folder: Path) -> Results:
     measure_statement(accountant, chosen[args.repayments :], folder, results)
     print("the portfolio as of today ...")
     measure_portfolio(world, args.loans, results)
+    print("the loan page with 500 transactions ...")
+    measure_loan_page(accountant, chosen[0], results)
     check_books(world, results)
     results.load_after = os.getloadavg()
     return results

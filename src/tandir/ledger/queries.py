@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce
 
 from tandir.core.money import summed
 from tandir.ledger.charts import AccountType
-from tandir.ledger.models import Account, JournalEntry, JournalLine
+from tandir.ledger.models import Account, JournalLine
 
 ZERO = Decimal(0)
 
@@ -92,12 +92,40 @@ def unbalanced_entries(organization_id: int | None = None) -> list[int]:
     )
 
 
-def entries_of_loan(loan_id: int) -> list[JournalEntry]:
-    return list(
-        JournalEntry.objects.filter(loan_id=loan_id)
-        .prefetch_related("lines__account")
-        .order_by("entry_date", "id")
-    )
+@dataclass(frozen=True)
+class LedgerLine:
+    account_code: str
+    account_name: str
+    currency: str
+    debit: Decimal
+    credit: Decimal
+
+
+@dataclass
+class LedgerEntry:
+    pk: int
+    entry_date: datetime.date
+    kind: str
+    lines: list[LedgerLine]
+
+
+def entries_of_loan(loan_id: int) -> list[LedgerEntry]:
+    """A loan's journal entries with their lines, read as plain values in one query: a loan
+    with hundreds of payments builds no model rows for its page."""
+    rows = (
+        JournalLine.objects.filter(entry__loan_id=loan_id)
+        .values_list(
+            "entry_id", "entry_date", "entry__kind", "account__code", "account__name",
+            "currency", "debit", "credit",
+        )
+        .order_by("entry_date", "entry_id", "id")
+    )  # fmt: skip
+    entries: list[LedgerEntry] = []
+    for entry_id, day, kind, code, name, currency, debit, credit in rows:
+        if not entries or entries[-1].pk != entry_id:
+            entries.append(LedgerEntry(entry_id, day, kind, []))
+        entries[-1].lines.append(LedgerLine(code, name, currency, debit, credit))
+    return entries
 
 
 def account_balance(account: Account, currency: str, as_of: datetime.date | None = None) -> Decimal:
