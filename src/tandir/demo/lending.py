@@ -39,7 +39,6 @@ from tandir.lending.models import (
     Installment,
     Loan,
     LoanChange,
-    LoanEvent,
     LoanProduct,
     LoanStatus,
     PenaltyKind,
@@ -750,15 +749,15 @@ class _Lender:
                     books.staff("committee"),
                     loan,
                     reason="Over-indebted: the installment would take most of the cash flow.",
+                    on=decided,
                 )
-                LoanEvent.objects.filter(loan=loan, action="reject").update(on=decided)
             elif outcome == "withdrawn":
                 actions.withdraw(
                     books.officers[loan.branch_id],
                     loan,
                     reason="The family lent the money; the client no longer needs the loan.",
+                    on=decided,
                 )
-                LoanEvent.objects.filter(loan=loan, action="withdraw").update(on=decided)
             else:
                 loan = self._approve(books, loan, decided)
                 if outcome == "instructed":

@@ -684,7 +684,10 @@ def _decide_against(
     allowed_from: set[str],
     reason: str,
     four_eyes: bool,
+    on: datetime.date | None = None,
 ) -> Loan:
+    """A decision against the application on `on` (today by default: a decision taken on paper
+    is recorded with its own date, never in the future nor before the application)."""
     reason = reason.strip()
     if not reason:
         raise TandirError(_("Give a reason."), code="reason_required")
@@ -696,34 +699,50 @@ def _decide_against(
         )
     if four_eyes:
         _check_four_eyes(officer, locked)
+    day = on or _today()
+    if day > _today():
+        raise TandirError(_("A decision cannot be dated in the future."), code="future_date")
+    if day < locked.submitted_on:
+        raise TandirError(
+            _("A decision cannot be dated before the application (%(day)s).")
+            % {"day": locked.submitted_on.isoformat()},
+            code="before_application",
+        )
     before = locked.status
     locked.status = to_status
     _save(officer, locked, ["status"])
-    _event(officer, locked, before, action, on=_today(), reason=reason)
+    _event(officer, locked, before, action, on=day, reason=reason)
     return locked
 
 
 @transaction.atomic
-def reject(approver: StaffUser, loan: Loan, *, reason: str) -> Loan:
+def reject(
+    approver: StaffUser, loan: Loan, *, reason: str, on: datetime.date | None = None
+) -> Loan:
     _require(approver, Right.APPROVE)
     return _decide_against(
         approver, loan, LoanStatus.REJECTED, "reject",
-        allowed_from={LoanStatus.SUBMITTED}, reason=reason, four_eyes=True,
+        allowed_from={LoanStatus.SUBMITTED}, reason=reason, four_eyes=True, on=on,
     )  # fmt: skip
 
 
 @transaction.atomic
-def withdraw(officer: StaffUser, loan: Loan, *, reason: str) -> Loan:
+def withdraw(
+    officer: StaffUser, loan: Loan, *, reason: str, on: datetime.date | None = None
+) -> Loan:
     """The client no longer wants the loan (before it is disbursed)."""
     _require(officer, Right.APPLY)
     return _decide_against(
         officer, loan, LoanStatus.WITHDRAWN, "withdraw",
         allowed_from={LoanStatus.SUBMITTED, LoanStatus.APPROVED}, reason=reason, four_eyes=False,
+        on=on,
     )  # fmt: skip
 
 
 @transaction.atomic
-def undo_approval(approver: StaffUser, loan: Loan, *, reason: str) -> Loan:
+def undo_approval(
+    approver: StaffUser, loan: Loan, *, reason: str, on: datetime.date | None = None
+) -> Loan:
     _require(approver, Right.APPROVE)
     locked = lock_loan(approver, loan.pk)
     if locked.disbursement_id:
@@ -732,7 +751,7 @@ def undo_approval(approver: StaffUser, loan: Loan, *, reason: str) -> Loan:
         )
     loan = _decide_against(
         approver, locked, LoanStatus.SUBMITTED, "undo_approval",
-        allowed_from={LoanStatus.APPROVED}, reason=reason, four_eyes=False,
+        allowed_from={LoanStatus.APPROVED}, reason=reason, four_eyes=False, on=on,
     )  # fmt: skip
     loan.approved_on, loan.approved_by = None, None
     _save(approver, loan, ["approved_on", "approved_by"])
