@@ -88,6 +88,7 @@ def test_the_openapi_document_is_served_and_is_valid_openapi_3(db):
         ("/api/v1/loans/{loan_id}", "get"),
         ("/api/v1/loans/{loan_id}/repayments", "get"),
         ("/api/v1/loans/{loan_id}/repayments", "post"),
+        ("/api/v1/network/figures", "get"),
     }
 
 

@@ -17,6 +17,7 @@ from ninja.parser import Parser
 from tandir.api.auth import TokenAuth
 from tandir.api.errors import error_body, install_error_handlers, not_found_view
 from tandir.api.lending import router as loans_router
+from tandir.api.network import router as network_router
 from tandir.api.registry import router as beneficiaries_router
 
 DESCRIPTION = """\
@@ -109,3 +110,4 @@ api = TandirAPI(
 install_error_handlers(api)
 api.add_router("/beneficiaries", beneficiaries_router)
 api.add_router("/loans", loans_router)
+api.add_router("/network", network_router)

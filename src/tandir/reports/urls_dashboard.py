@@ -1,5 +1,9 @@
 """Routes of the dashboard pages (gathered by `tandir.reports.urls`)."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from tandir.reports import views_dashboard
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("dashboard/", views_dashboard.dashboard, name="dashboard"),
+]
