@@ -27,10 +27,12 @@ from tandir.core.models import TargetGroup
 from tandir.demo.associations import load_associations
 from tandir.demo.events import load_events
 from tandir.demo.geography import COUNTRIES
+from tandir.demo.impact import load_impact
 from tandir.demo.jobs import load_jobs
 from tandir.demo.lending import GroupCohort, LendingBook, LendingSummary, load_lending
 from tandir.demo.names import PersonName, armenian_name, azerbaijani_name, pakistani_name
 from tandir.demo.plans import load_plans
+from tandir.demo.reports import ReportsSummary, load_reports
 from tandir.demo.training import load_training
 from tandir.orgs.models import (
     Branch,
@@ -93,6 +95,7 @@ class DemoSummary:
     possible_duplicates: int
     status_changes: int
     lending: LendingSummary = field(default_factory=LendingSummary)
+    reports: ReportsSummary | None = None
     logins: list[DemoLogin] = field(default_factory=list)
     password: str = DEMO_PASSWORD
 
@@ -637,6 +640,8 @@ class _Loader:
         load_associations(self.rng, programmes, as_of=HISTORY_ENDS)
         load_events(self.rng, programmes, as_of=HISTORY_ENDS)
         load_jobs(self.rng, programmes, as_of=HISTORY_ENDS)
+        load_impact(self.rng, programmes, as_of=HISTORY_ENDS)
+        reports = load_reports(self.rng, programmes, as_of=HISTORY_ENDS)
         return DemoSummary(
             organizations=Organization.objects.count(),
             branches=Branch.objects.count(),
@@ -647,6 +652,7 @@ class _Loader:
             # The pipeline's moves, and those that disbursing the groups' loans made.
             status_changes=StatusChange.objects.exclude(from_status="").count(),
             lending=lending,
+            reports=reports,
             logins=self.logins,
         )
 

@@ -28,6 +28,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         self._compile_translations()
         call_command("migrate", verbosity=0, interactive=False)
+        loaded = False
         if Organization.objects.exists():
             self.stdout.write(
                 _("The database already has organisations, so the demo was not loaded again.")
@@ -36,6 +37,7 @@ class Command(BaseCommand):
             self.stdout.write(_("Loading the demo programme…"))
             started = time.monotonic()
             summary = load_demo()
+            loaded = True
             self.stdout.write(
                 self.style.SUCCESS(
                     _(
@@ -67,7 +69,17 @@ class Command(BaseCommand):
                     "sheets": summary.lending.collection_sheets,
                 }
             )
+            if summary.reports is not None:
+                self.stdout.write(summary.reports.line)
         self._close_business()
+        if loaded:
+            # The network's figures rest on the snapshots close of business has just taken.
+            from tandir.demo.network import load_network
+
+            self.stdout.write(
+                _("Published %(count)d anonymised figures to the demo network.")
+                % {"count": load_network()}
+            )
         url = site_url(options["addr"], options["port"])
         self._print_logins(demo_logins(), url)
         if options["serve"]:
