@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tandir.impact.models import Response
+from tandir.impact.models import Instrument, Response
 from tests.e2e.test_registration_flow import log_in
 from tests.factories import World
 from tests.impact.factories import build_impact, person
@@ -48,7 +48,10 @@ def test_an_me_officer_enters_a_follow_up_on_a_phone(
     found.click()
     expect(page.locator("h1")).to_have_text(who.full_name)
     page.locator("#line-follow-up-6").get_by_role("link", name="Enter the answers").click()
-    expect(page.locator("h1")).to_have_text("Follow-up at 6 months")
+    # Seeded in the organisation's language (Armenian): the page shows the instrument's name.
+    expect(page.locator("h1")).to_have_text(
+        Instrument.objects.get(organization=world.org, code="follow-up-6").name
+    )
     page.wait_for_load_state("load")
     page.wait_for_function("() => window.htmx !== undefined")
     _no_sideways_scroll(page)
@@ -69,7 +72,9 @@ def test_an_me_officer_enters_a_follow_up_on_a_phone(
     expect(page.locator("#field-quality_of_life")).to_have_class(re.compile("has-error"))
     # What was typed is still there; htmx replaced only the form.
     expect(page.locator("#id_household_income_monthly")).to_have_value("210000")
-    expect(page.locator("h1")).to_have_text("Follow-up at 6 months")
+    expect(page.locator("h1")).to_have_text(
+        Instrument.objects.get(organization=world.org, code="follow-up-6").name
+    )
     assert not Response.objects.exists()
     shot(page, artifacts_dir, "follow-up-error")
 

@@ -65,7 +65,7 @@ def test_rights_decide_who_opens_which_page(impact: Impact) -> None:
 def test_the_instrument_pages_make_a_new_version_edit_and_publish_it(impact: Impact) -> None:
     client = client_for(impact.world.me_officer)
     listing = client.get(reverse("impact:instruments")).content.decode()
-    assert "follow-up-12" in listing and "Follow-up at 12 months" in listing
+    assert "follow-up-12" in listing and impact.follow_up_12.name in listing
     detail = client.get(reverse("impact:instrument", args=[impact.follow_up_6.pk]))
     assert "household_income_monthly" in detail.content.decode()
     made = client.post(reverse("impact:version_new", args=[impact.follow_up_6.pk]))
