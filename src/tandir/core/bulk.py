@@ -18,6 +18,10 @@ from django.utils import timezone
 UPDATE_CHUNK = 2000
 # Fewer rows than this are inserted with INSERT, more with COPY.
 COPY_FROM = 50
+# After a COPY of this many rows the table's statistics are taken at once (PostgreSQL): the
+# planner otherwise plans the next reports on a table it believes nearly empty until autovacuum
+# comes by (a repayment-rate query took 10.7 s on freshly imported tables, 0.2 s after ANALYZE).
+ANALYZE_FROM = 10_000
 
 
 def insert_rows(model: Any, rows: Sequence[dict[str, Any]], *, ids: bool = False) -> list[int]:
@@ -60,6 +64,7 @@ def insert_rows(model: Any, rows: Sequence[dict[str, Any]], *, ids: bool = False
                     if values[position] is not None:
                         values[position] = Jsonb(values[position])
                 copy.write_row([pks[index], *values] if ids else values)
+    _analyse_after(model, len(rows))
     return pks
 
 
@@ -94,9 +99,17 @@ def insert_records(model: Any, records: Sequence[Any]) -> None:
         with raw.copy(f"COPY {quote(model._meta.db_table)} ({quoted}) FROM STDIN") as copy:
             for record in records:
                 copy.write_row([getattr(record, name) for name in names])
+    _analyse_after(model, len(records))
     for record in records:
         record._state.adding = False
         record._state.db = connection.alias
+
+
+def _analyse_after(model: Any, count: int) -> None:
+    """ANALYZE the table after a large COPY (PostgreSQL takes it inside the transaction)."""
+    if count >= ANALYZE_FROM and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
 def reserve_ids(model: Any, count: int) -> list[int]:
