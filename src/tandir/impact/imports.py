@@ -31,7 +31,7 @@ from tandir.impact import actions
 from tandir.impact.answers import check_answers, parse_date
 from tandir.impact.models import Instrument, Question, Response, ResponseSource
 from tandir.impact.queries import consent_refusal, published_version
-from tandir.lending.tables import BadFile, LineError, read_lines
+from tandir.lending.tables import BadFile, LineError, read_lines, stopped_after
 from tandir.orgs.models import StaffUser
 from tandir.orgs.roles import Right, has_right
 from tandir.registry.identity import NotAPhone, normalise_id_number, parse_phone
@@ -298,17 +298,7 @@ def _check_rows(
         result.stopped = len(result.errors) > max_errors
     if result.stopped:
         del result.errors[max_errors:]
-        result.errors.append(
-            LineError(
-                0,
-                "-",
-                _(
-                    "Stopped after %(count)s problems (TANDIR_IMPORT_MAX_ERRORS); correct "
-                    "these and import the file again to see the rest."
-                )
-                % {"count": max_errors},
-            )
-        )
+        result.errors.append(stopped_after(max_errors))
     if not result.lines and not result.errors:
         result.errors.append(LineError(0, "-", _("The file has no submissions.")))
     if result.errors or not checked:

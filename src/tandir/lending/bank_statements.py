@@ -37,7 +37,7 @@ from tandir.lending import actions
 from tandir.lending.actions import bank_repayment_reference
 from tandir.lending.models import BankStatement, LoanStatus, Repayment, RepaymentSource
 from tandir.lending.queries import loans_in_scope
-from tandir.lending.tables import BadFile, LineError, count_lines, read_lines
+from tandir.lending.tables import BadFile, LineError, count_lines, read_lines, stopped_after
 from tandir.orgs.roles import Right, has_right
 
 __all__ = [
@@ -308,17 +308,7 @@ def checking(officer: Any, path: Path, result: StatementResult) -> Iterator[int]
         del result.errors[max_errors:]
         result.stopped = True
     if result.stopped:
-        result.errors.append(
-            LineError(
-                0,
-                "-",
-                _(
-                    "Stopped after %(count)s problems (TANDIR_IMPORT_MAX_ERRORS); correct "
-                    "these and import the file again to see the rest."
-                )
-                % {"count": max_errors},
-            )
-        )
+        result.errors.append(stopped_after(max_errors))
 
 
 def check_statement(officer: Any, path: Path, progress: Progress | None = None) -> StatementResult:

@@ -44,7 +44,7 @@ from tandir.ledger.actions import Line, credit, debit
 from tandir.ledger.charts import Role
 from tandir.ledger.models import Account
 from tandir.lending.models import Loan, ProductVersion, Sector
-from tandir.lending.tables import BadFile, LineError, read_lines
+from tandir.lending.tables import BadFile, LineError, read_lines, stopped_after
 from tandir.lending.terms import engine_product
 from tandir.orgs.access import scope
 from tandir.orgs.models import Branch, StaffUser
@@ -788,17 +788,7 @@ def check_portfolio(
         del result.errors[max_errors:]
         result.stopped = True
     if result.stopped:
-        result.errors.append(
-            LineError(
-                0,
-                "-",
-                _(
-                    "Stopped after %(count)s problems (TANDIR_IMPORT_MAX_ERRORS); correct "
-                    "these and import the file again to see the rest."
-                )
-                % {"count": max_errors},
-            )
-        )
+        result.errors.append(stopped_after(max_errors))
     if not result.errors:
         result.loans = [line.loan for line in lines if line.loan is not None]
     return result

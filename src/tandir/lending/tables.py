@@ -33,9 +33,18 @@ from tandir.registry.imports import (
     _repacked,
     _Sheet,
     _unreadable,
+    stopped_after,
 )
 
-__all__ = ["BadFile", "FileLine", "LineError", "Table", "count_lines", "read_lines"]
+__all__ = [
+    "BadFile",
+    "FileLine",
+    "LineError",
+    "Table",
+    "count_lines",
+    "read_lines",
+    "stopped_after",
+]
 
 
 def read_lines(path: Path, columns: Collection[str]) -> Table:

@@ -101,6 +101,19 @@ class LineError:
         }
 
 
+def stopped_after(count: int) -> LineError:
+    """The entry that ends a list of problems cut at TANDIR_IMPORT_MAX_ERRORS."""
+    return LineError(
+        0,
+        "-",
+        _(
+            "Stopped after %(count)s problems (TANDIR_IMPORT_MAX_ERRORS); correct "
+            "these and import the file again to see the rest."
+        )
+        % {"count": count},
+    )
+
+
 class BadFile(TandirError):
     """The file cannot be imported as a whole; the message names the problem in one sentence."""
 
@@ -774,17 +787,7 @@ def validate_file(
         del result.errors[max_errors:]
         result.stopped = True
     if result.stopped:
-        result.errors.append(
-            LineError(
-                0,
-                "-",
-                _(
-                    "Stopped after %(count)s problems (TANDIR_IMPORT_MAX_ERRORS); correct "
-                    "these and import the file again to see the rest."
-                )
-                % {"count": max_errors},
-            )
-        )
+        result.errors.append(stopped_after(max_errors))
     return result, rows
 
 

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tandir.lending.tables import BadFile, LineError, read_lines
+from tandir.lending.tables import BadFile, LineError, read_lines, stopped_after
 from tandir.orgs.models import StaffUser
 from tandir.orgs.roles import Right, has_right
 from tandir.registry.identity import normalise_id_number, phone_digits
@@ -205,17 +205,7 @@ def check_and_import(officer: StaffUser, cohort: Cohort, path: Path) -> Attendan
         return result
     if result.stopped:
         del result.errors[max_errors:]
-        result.errors.append(
-            LineError(
-                0,
-                "-",
-                _(
-                    "Stopped after %(count)s problems (TANDIR_IMPORT_MAX_ERRORS); correct "
-                    "these and import the file again to see the rest."
-                )
-                % {"count": max_errors},
-            )
-        )
+        result.errors.append(stopped_after(max_errors))
     if not result.lines and not result.errors:
         result.errors.append(LineError(0, "-", _("The sheet has no attendance lines.")))
     if result.errors:
