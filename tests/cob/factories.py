@@ -7,7 +7,7 @@ import datetime
 from decimal import Decimal
 from typing import Any
 
-from tandir.cob.models import LoanSnapshot
+from tandir.cob.models import LoanSnapshot, PortfolioDay
 from tandir.ledger.models import JournalLine
 from tandir.lending import actions
 from tandir.lending.models import Installment, Loan, LoanProduct
@@ -53,6 +53,48 @@ def snapshot_rows(organization_id: int) -> list[tuple[Any, ...]]:
             "status",
         )
     )
+
+
+def rollup_rows(organization_id: int) -> list[tuple[Any, ...]]:
+    """The `PortfolioDay` rows close of business wrote, in order."""
+    return [
+        (day, branch, currency, loans, late, glp, overdue, par1, par30, par90)
+        for day, branch, currency, loans, late, *amounts in PortfolioDay.objects.filter(
+            organization_id=organization_id
+        )
+        .order_by("business_date", "branch_id", "currency")
+        .values_list(
+            "business_date",
+            "branch_id",
+            "currency",
+            "loans",
+            "loans_in_arrears",
+            "gross_loan_portfolio",
+            "overdue_principal",
+            "par1",
+            "par30",
+            "par90",
+        )
+        for glp, overdue, par1, par30, par90 in [amounts]
+    ]
+
+
+def summed_snapshots(organization_id: int) -> list[tuple[Any, ...]]:
+    """The same sums worked out here from the snapshots, by the PAR definition (more than N
+    days past due, or renegotiated)."""
+    sums: dict[tuple[Any, ...], list[Any]] = {}
+    for s in LoanSnapshot.objects.filter(organization_id=organization_id):
+        row = sums.setdefault(
+            (s.business_date, s.branch_id, s.currency), [0, 0, D(0), D(0), D(0), D(0), D(0)]
+        )
+        row[0] += 1
+        row[1] += 1 if s.days_past_due > 0 else 0
+        row[2] += s.outstanding_principal
+        row[3] += s.overdue_principal
+        for at, days in ((4, 0), (5, 30), (6, 90)):
+            if s.days_past_due > days or s.renegotiated:
+                row[at] += s.outstanding_principal
+    return [key + tuple(row) for key, row in sorted(sums.items())]
 
 
 def portfolio_rows(organization_id: int, days: list[datetime.date]) -> list[tuple[Any, ...]]:

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from tandir.cob import actions as cob
-from tandir.cob.models import CobRun, LoanArrears, LoanSnapshot, RunStatus
+from tandir.cob.models import CobRun, LoanArrears, LoanSnapshot, PortfolioDay, RunStatus
 from tandir.cob.queries import ageing, par
 from tandir.core.errors import NotAllowed
 from tandir.ledger.models import JournalLine
@@ -24,8 +24,10 @@ from tests.cob.factories import (
     penalty_product,
     portfolio_rows,
     ranked_snapshots,
+    rollup_rows,
     snapshot_rows,
     someone,
+    summed_snapshots,
 )
 from tests.factories import World
 from tests.lending_factories import DISBURSED, Lending, disbursed_loan
@@ -48,6 +50,8 @@ def test_snapshots_agree_with_the_portfolio_on_every_date(lending: Lending) -> N
     assert snapshot_rows(lending.world.org.pk) == portfolio_rows(
         lending.world.org.pk, dates(DISBURSED, through)
     )
+    assert rollup_rows(lending.world.org.pk) == summed_snapshots(lending.world.org.pk)
+    assert len(rollup_rows(lending.world.org.pk)) == len(runs)  # one branch, one currency
     state = LoanArrears.objects.get(loan=late)
     assert (state.days_past_due, state.bucket, state.status) == (67, "61-90", "in_arrears")
     assert state.in_arrears_since == datetime.date(2025, 12, 16)
@@ -197,6 +201,7 @@ def test_a_run_killed_after_a_chunk_resumes_to_the_state_of_an_uninterrupted_run
     state = (book(world.org.pk), ranked_snapshots(world.org.pk))
     assert snapshot_rows(world.org.pk) == portfolio_rows(world.org.pk, dates(DISBURSED, through))
     assert LoanSnapshot.objects.filter(business_date=killed_on).count() == 5
+    assert rollup_rows(world.org.pk) == summed_snapshots(world.org.pk)
     # Every variant, killed in any step or not, ends in the same books and snapshots.
     first = KILLED_OR_NOT.setdefault("state", state)
     assert state == first
@@ -221,6 +226,10 @@ def test_a_back_dated_payment_recomputes_the_later_snapshots(
     assert snapshot_rows(world.org.pk) == portfolio_rows(
         world.org.pk, dates(DISBURSED, datetime.date(2026, 1, 1))
     )
+    # The branch sums of the recomputed dates follow their snapshots.
+    assert rollup_rows(world.org.pk) == summed_snapshots(world.org.pk)
+    glp = PortfolioDay.objects.get(business_date=datetime.date(2025, 12, 31))
+    assert (glp.loans, glp.loans_in_arrears, glp.par1) == (1, 0, D(0))
 
 
 def test_par_and_ageing_read_from_snapshots_agree_with_the_portfolio(

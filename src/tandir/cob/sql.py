@@ -76,15 +76,65 @@ class Dialect:
         )
 
 
-def chunk_selection(alias: str = "l", column: str = "id") -> str:
-    """The loans a statement works on (a WHERE clause on `l`, lending_loan): a chunk's range."""
-    return f"{alias}.organization_id = %(org)s AND {alias}.{column} BETWEEN %(lo)s AND %(hi)s"
+@dataclass(frozen=True)
+class Selection:
+    """The loans a statement works on: a chunk's range of ids (`%(lo)s` to `%(hi)s`), or a list
+    of ids (snapshots refreshed after a correction). `on` writes it as a WHERE clause on any
+    table with the loan's id, so each table is read by its own index (the installments by
+    theirs) rather than joined to the loans first."""
+
+    ids: tuple[int, ...] | None = None
+
+    def on(self, alias: str, column: str = "loan_id") -> str:
+        if self.ids is None:
+            return (
+                f"{alias}.organization_id = %(org)s AND {alias}.{column} BETWEEN %(lo)s AND %(hi)s"
+            )
+        listed = ", ".join(str(int(i)) for i in self.ids) or "NULL"
+        return f"{alias}.organization_id = %(org)s AND {alias}.{column} IN ({listed})"
+
+    @property
+    def loans(self) -> str:
+        return self.on("l", "id")
+
+    @property
+    def installments(self) -> str:
+        return self.on("i")
 
 
-def ids_selection(ids: list[int], alias: str = "l", column: str = "id") -> str:
-    """The loans a statement works on: a list of ids (snapshots refreshed after a correction)."""
-    listed = ", ".join(str(int(i)) for i in ids) or "NULL"
-    return f"{alias}.organization_id = %(org)s AND {alias}.{column} IN ({listed})"
+def chunk_selection() -> Selection:
+    return Selection()
+
+
+def ids_selection(ids: list[int]) -> Selection:
+    return Selection(tuple(ids))
+
+
+def unpaid(d: Dialect) -> str:
+    """An installment `i` not fully paid today: the condition of the partial index
+    `installment_unpaid`, written as it is so PostgreSQL uses that index."""
+    return (
+        "(" + " OR ".join(f"{d.num(f'i.{c}_paid')} < {d.num(f'i.{c}')}" for c in COMPONENTS) + ")"
+    )
+
+
+def _open_installments(d: Dialect, selection: Selection, columns: str, where: str = "") -> str:
+    """The current-schedule installments of the loans in `loans` that could owe something on
+    the date, with `later` joined as `lt`: those unpaid today, and those paid in full today
+    that were paid (in part) after the date. An installment paid in full today with nothing
+    applied after the date owed nothing on it either, so it is never read: in a book of
+    monthly loans about half the installments."""
+    return f"""SELECT {columns}
+  FROM lending_installment i
+  JOIN loans lo ON lo.id = i.loan_id AND i.version = lo.schedule_version
+  LEFT JOIN later lt ON lt.loan_id = i.loan_id AND lt.number = i.number
+  WHERE {selection.installments} AND {unpaid(d)}{where}
+  UNION ALL
+  SELECT {columns}
+  FROM later lt
+  JOIN lending_installment i ON i.loan_id = lt.loan_id AND i.number = lt.number
+  JOIN loans lo ON lo.id = i.loan_id AND i.version = lo.schedule_version
+  WHERE NOT {unpaid(d)}{where}"""
 
 
 def _later(d: Dialect) -> str:
@@ -110,7 +160,7 @@ def _paid(d: Dialect, component: str) -> str:
     return f"({d.num(f'i.{component}_paid')} - COALESCE(lt.{component}, 0))"
 
 
-def state(d: Dialect, selection: str) -> str:
+def state(d: Dialect, selection: Selection) -> str:
     """The CTEs ending in `final`: each loan paid out by the date (and not closed or written
     off by it: a loan closed on or before the date owes nothing on it),
     in its state on the date, by `tandir.engine.arrears` and `tandir.lending.portfolio`:
@@ -136,7 +186,7 @@ def state(d: Dialect, selection: str) -> str:
     v.arrears_days AS grace, {d.num("v.arrears_tolerance")} AS tolerance
   FROM lending_loan l
   JOIN lending_productversion v ON v.id = l.product_version_id
-  WHERE {selection} AND l.status IN {DISBURSED} AND l.disbursed_on <= {d.day}
+  WHERE {selection.loans} AND l.status IN {DISBURSED} AND l.disbursed_on <= {d.day}
     AND NOT (l.status IN ('closed', 'overpaid', 'written_off') AND l.closed_on IS NOT NULL
       AND l.closed_on <= {d.day})
 ),
@@ -164,12 +214,8 @@ credit AS (
   LEFT JOIN later_credit lc ON lc.loan_id = lo.id
   LEFT JOIN refunds_after r ON r.loan_id = lo.id
 ),
-inst AS (
-  SELECT i.loan_id, i.number, i.due_date,
-    {left}
-  FROM loans lo
-  JOIN lending_installment i ON i.loan_id = lo.id AND i.version = lo.schedule_version
-  LEFT JOIN later lt ON lt.loan_id = i.loan_id AND lt.number = i.number
+inst AS NOT MATERIALIZED (
+  {_open_installments(d, selection, f"i.loan_id, i.number, i.due_date, {left}")}
 ),
 past AS (
   SELECT inst.*,
@@ -221,14 +267,14 @@ BUCKET = """CASE WHEN f.dpd = 0 THEN 'current' WHEN f.dpd <= 30 THEN '1-30'
     WHEN f.dpd <= 180 THEN '91-180' WHEN f.dpd <= 365 THEN '181-365' ELSE '>365' END"""
 
 
-def delete_arrears(selection: str) -> str:
+def delete_arrears(selection: Selection) -> str:
     return (
         "DELETE FROM cob_loanarrears WHERE loan_id IN "
-        f"(SELECT l.id FROM lending_loan l WHERE {selection})"
+        f"(SELECT l.id FROM lending_loan l WHERE {selection.loans})"
     )
 
 
-def insert_arrears(d: Dialect, selection: str) -> str:
+def insert_arrears(d: Dialect, selection: Selection) -> str:
     """Each loan owing something on the date: its arrears state (a loan paid off has none)."""
     return (
         state(d, selection)
@@ -246,34 +292,59 @@ WHERE f.owed > 0
     )
 
 
-def delete_snapshots(selection: str) -> str:
+def delete_snapshots(selection: Selection) -> str:
     return (
         "DELETE FROM cob_loansnapshot WHERE business_date = %(day)s AND loan_id IN "
-        f"(SELECT l.id FROM lending_loan l WHERE {selection})"
+        f"(SELECT l.id FROM lending_loan l WHERE {selection.loans})"
     )
 
 
-def insert_snapshots(d: Dialect, selection: str) -> str:
+def insert_snapshots(d: Dialect, selection: Selection) -> str:
     """The day's snapshot of the loans of the selection, from their arrears state."""
     return f"""INSERT INTO cob_loansnapshot (organization_id, loan_id, business_date, branch_id,
   officer_id, product_version_id, product_id, sector, currency, borrower_sex, target_groups,
   outstanding_principal, overdue_principal, overdue_charge, days_past_due, bucket,
   renegotiated, status)
 SELECT l.organization_id, l.id, a.business_date, l.branch_id, l.officer_id,
-  l.product_version_id, v.product_id, l.sector, l.currency, b.sex, COALESCE(tg.mask, 0),
+  l.product_version_id, v.product_id, l.sector, l.currency, b.sex,
+  COALESCE((
+    SELECT SUM({d.bit("t.targetgroup_id")}) FROM registry_beneficiarytargetgroup t
+    WHERE t.beneficiary_id = l.beneficiary_id
+  ), 0),
   a.outstanding_principal, a.overdue_principal, a.overdue_charge, a.days_past_due, a.bucket,
   l.renegotiated, a.status
 FROM cob_loanarrears a
 JOIN lending_loan l ON l.id = a.loan_id
 JOIN lending_productversion v ON v.id = l.product_version_id
 JOIN registry_beneficiary b ON b.id = l.beneficiary_id
-LEFT JOIN (
-  SELECT beneficiary_id, SUM({d.bit("targetgroup_id")}) AS mask
-  FROM registry_beneficiarytargetgroup WHERE organization_id = %(org)s
-  GROUP BY beneficiary_id
-) tg ON tg.beneficiary_id = l.beneficiary_id
-WHERE {selection} AND a.business_date = %(day)s
+WHERE {selection.on("a")} AND {selection.loans} AND a.business_date = %(day)s
 """
+
+
+DELETE_ROLLUP = (
+    "DELETE FROM cob_portfolioday WHERE organization_id = %(org)s AND business_date = %(day)s"
+)
+
+
+def insert_rollup(d: Dialect) -> str:
+    """The day's `PortfolioDay` rows: its snapshots summed per branch and currency."""
+
+    def at_risk(days: int) -> str:
+        return d.out(
+            f"SUM(CASE WHEN days_past_due > {days} OR renegotiated = TRUE "
+            f"THEN {d.num('outstanding_principal')} ELSE 0 END)"
+        )
+
+    return f"""INSERT INTO cob_portfolioday (organization_id, business_date, branch_id, currency,
+  loans, loans_in_arrears, gross_loan_portfolio, overdue_principal, par1, par30, par90)
+SELECT organization_id, business_date, branch_id, currency, COUNT(*),
+  SUM(CASE WHEN days_past_due > 0 THEN 1 ELSE 0 END),
+  {d.out(f"SUM({d.num('outstanding_principal')})")},
+  {d.out(f"SUM({d.num('overdue_principal')})")},
+  {at_risk(0)}, {at_risk(30)}, {at_risk(90)}
+FROM cob_loansnapshot
+WHERE organization_id = %(org)s AND business_date = %(day)s
+GROUP BY organization_id, business_date, branch_id, currency"""
 
 
 # --- Penalties ------------------------------------------------------------------------------
@@ -312,10 +383,10 @@ def _half_even_penalty(d: Dialect) -> str:
     return f"({rounded} * 1000 / c.units)"
 
 
-def penalty_candidates(d: Dialect, selection: str) -> str:
+def penalty_candidates(d: Dialect, selection: Selection) -> str:
     """Installments overdue beyond the product's days and not charged yet, of active loans
     holding no credit, with their penalty: into `cob_penalty_work`."""
-    unpaid = " + ".join(
+    overdue = " + ".join(
         f"({d.num(f'i.{c}')} - {_paid(d, c)})" for c in ("principal", "charge", "fees", "savings")
     )
     return f"""WITH loans AS (
@@ -323,16 +394,20 @@ def penalty_candidates(d: Dialect, selection: str) -> str:
     {d.num("v.penalty_value")} AS value, v.penalty_after_days, {d.units("l.currency")} AS units
   FROM lending_loan l
   JOIN lending_productversion v ON v.id = l.product_version_id
-  WHERE {selection} AND l.status = 'active' AND l.disbursed_on <= {d.day}
+  WHERE {selection.loans} AND l.status = 'active' AND l.disbursed_on <= {d.day}
     AND v.penalty_kind <> 'none' AND l.credit_held = 0
 ),
 {_later(d)},
 c AS (
-  SELECT i.id, i.loan_id, lo.penalty_kind, lo.value, lo.units, {unpaid} AS overdue
-  FROM loans lo
-  JOIN lending_installment i ON i.loan_id = lo.id AND i.version = lo.schedule_version
-  LEFT JOIN later lt ON lt.loan_id = i.loan_id AND lt.number = i.number
-  WHERE i.penalty_charged_on IS NULL AND {d.days_since("i.due_date")} > lo.penalty_after_days
+  {
+        _open_installments(
+            d,
+            selection,
+            f"i.id, i.loan_id, lo.penalty_kind, lo.value, lo.units, {overdue} AS overdue",
+            f" AND i.due_date < {d.day} AND i.penalty_charged_on IS NULL"
+            f" AND {d.days_since('i.due_date')} > lo.penalty_after_days",
+        )
+    }
 )
 INSERT INTO cob_penalty_work (installment_id, loan_id, amount)
 SELECT id, loan_id, amount FROM (
@@ -423,7 +498,7 @@ def penalty_lines(d: Dialect) -> str:
 # --- Accruals and Murabaha profit -------------------------------------------------------------
 
 
-def accrual_candidates(d: Dialect, selection: str) -> str:
+def accrual_candidates(d: Dialect, selection: Selection) -> str:
     """Installments fallen due by the date and not yet recognised, of loans whose charges are
     income when due (accrual basis, Murabaha profit as due): into `cob_accrual_work`. What is
     recognised is what `lending.actions._recognition` recognises: the whole markup of a
@@ -436,7 +511,7 @@ SELECT i.id, i.loan_id,
 FROM lending_loan l
 JOIN lending_productversion v ON v.id = l.product_version_id
 JOIN lending_installment i ON i.loan_id = l.id AND i.version = l.schedule_version
-WHERE {selection} AND l.status IN ('active', 'overpaid') AND l.disbursed_on <= {d.day}
+WHERE {selection.loans} AND l.status IN ('active', 'overpaid') AND l.disbursed_on <= {d.day}
   AND (v.accounting_basis = 'accrual'
     OR (v.method = '{MURABAHA}' AND v.profit_recognition = 'as_due'))
   AND i.due_date <= {d.day} AND i.recognised = FALSE"""

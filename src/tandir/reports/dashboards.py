@@ -2,9 +2,9 @@
 scope (a branch manager's branches; the whole organisation for roles that see it).
 
 Fast by design, every section one query whatever the portfolio's size:
-- the portfolio and PAR30 trend: one GROUP BY over the loan snapshots of the trend dates (the
-  month-ends of the last twelve months and the last closed date) on the (organization,
-  business_date) index;
+- the portfolio and PAR30 trend: one query over the branch sums close of business keeps per
+  date (`PortfolioDay`) for the trend dates (the month-ends of the last twelve months and the
+  last closed date): a few rows per branch and date, not a million snapshots;
 - disbursements by sector and month: one GROUP BY over the loans disbursed in twelve months;
 - the training funnel with the women and youth shares: one aggregate over the people in scope;
 - impact results: the 12-month follow-up's coverage (`tandir.impact.queries.coverage`) and one
@@ -23,7 +23,7 @@ from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext_lazy as _
 
 from tandir.cob.actions import last_closed
-from tandir.cob.models import LoanSnapshot
+from tandir.cob.models import PortfolioDay
 from tandir.core.formatting import date as format_date
 from tandir.impact.models import Answer, Instrument, InstrumentKind, Response
 from tandir.impact.queries import Coverage, coverage
@@ -186,19 +186,13 @@ def sections_for(user: Any) -> list[str]:
 def portfolio_trends(
     organization: Organization, dates: list[datetime.date], branch_ids: list[int] | None
 ) -> list[CurrencyTrend]:
-    """One GROUP BY over the snapshots of every trend date at once."""
-    snapshots = LoanSnapshot.objects.filter(organization=organization, business_date__in=dates)
+    """One query over the branch sums close of business kept for every trend date."""
+    days = PortfolioDay.objects.filter(organization=organization, business_date__in=dates)
     if branch_ids is not None:
-        snapshots = snapshots.filter(branch_id__in=branch_ids)
+        days = days.filter(branch_id__in=branch_ids)
     rows = (
-        snapshots.values("business_date", "currency")
-        .annotate(
-            glp=Sum("outstanding_principal"),
-            par30=Sum(
-                "outstanding_principal", filter=Q(days_past_due__gt=30) | Q(renegotiated=True)
-            ),
-            loans=Count("id"),
-        )
+        days.values("business_date", "currency")
+        .annotate(glp=Sum("gross_loan_portfolio"), par30=Sum("par30"), loans=Sum("loans"))
         .order_by("currency", "business_date")
     )
     by_currency: dict[str, dict[datetime.date, dict[str, Any]]] = {}
