@@ -78,7 +78,7 @@ def main() -> int:
         return 0
     dialect = cob._dialect(organization.pk)
     params = cob._params(run, officer, lo=1, hi=cob._chunk_end(organization.pk, 1) or 1)
-    selection = sql.chunk_selection()
+    selection = sql.Selection()
     statements = {
         "penalty candidates": [sql.PENALTY_WORK, sql.penalty_candidates(dialect, selection)],
         "arrears": [sql.delete_arrears(selection), sql.insert_arrears(dialect, selection)],

@@ -67,7 +67,7 @@ def test_sql_arrears_equal_the_engine(lending: Lending, history: dict[str, Any])
         with contextlib.suppress(TandirError):  # paid off already: the loan is closed
             pay(lending, loan, str(amount), DISBURSED + datetime.timedelta(days=offset), f"{n}-{k}")
     as_of = DISBURSED + datetime.timedelta(days=history["as_of"])
-    selection = sql.ids_selection([loan.pk])
+    selection = sql.Selection((loan.pk,))
     params = {"org": loan.organization_id, "day": connection.ops.adapt_datefield_value(as_of)}
     dialect = cob._dialect(loan.organization_id)
     cob._execute(sql.delete_arrears(selection), params)

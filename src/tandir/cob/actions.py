@@ -298,7 +298,7 @@ def _refresh(
     ops = connection.ops
     for day in days:
         ids = sorted(pk for pk, since in changed.items() if since <= day)
-        selection = sql.ids_selection(ids)
+        selection = sql.Selection(tuple(ids))
         params = {"org": organization.pk, "day": ops.adapt_datefield_value(day)}
         with transaction.atomic():
             lock_loan_ids(organization.pk, ids)
@@ -312,7 +312,7 @@ def _refresh(
 
 
 def _penalties(officer: StaffUser, run: CobRun, dialect: sql.Dialect) -> None:
-    selection = sql.chunk_selection()
+    selection = sql.Selection()
 
     def work(params: dict[str, Any]) -> int:
         _execute(sql.PENALTY_WORK, {})
@@ -341,7 +341,7 @@ def _penalties(officer: StaffUser, run: CobRun, dialect: sql.Dialect) -> None:
 
 
 def _arrears(officer: StaffUser, run: CobRun, dialect: sql.Dialect) -> None:
-    selection = sql.chunk_selection()
+    selection = sql.Selection()
 
     def work(params: dict[str, Any]) -> int:
         _execute(sql.delete_arrears(selection), params)
@@ -359,7 +359,7 @@ def _arrears(officer: StaffUser, run: CobRun, dialect: sql.Dialect) -> None:
 
 
 def _accruals(officer: StaffUser, run: CobRun, dialect: sql.Dialect) -> None:
-    selection = sql.chunk_selection()
+    selection = sql.Selection()
 
     def work(params: dict[str, Any]) -> int:
         _execute(sql.ACCRUAL_WORK, {})
@@ -376,7 +376,7 @@ def _accruals(officer: StaffUser, run: CobRun, dialect: sql.Dialect) -> None:
 
 
 def _snapshot(officer: StaffUser, run: CobRun, dialect: sql.Dialect) -> None:
-    selection = sql.chunk_selection()
+    selection = sql.Selection()
 
     def work(params: dict[str, Any]) -> int:
         return _execute(sql.insert_snapshots(dialect, selection), params)

@@ -18,12 +18,14 @@ from dataclasses import dataclass
 
 from tandir.engine import Method
 from tandir.engine.money import minor_unit
+from tandir.lending.models import INSTALLMENT_COMPONENTS
 
 DISBURSED = "('active', 'overpaid', 'closed', 'written_off')"
 ISLAMIC_METHODS = [m.value for m in Method if m.is_islamic]
 ISLAMIC = "(" + ", ".join(f"'{m}'" for m in ISLAMIC_METHODS) + ")"
 MURABAHA = Method.MURABAHA.value
-COMPONENTS = ("principal", "charge", "fees", "savings", "penalty")
+# The same as the partial index `installment_unpaid`, so that `unpaid` is its condition.
+COMPONENTS = INSTALLMENT_COMPONENTS
 
 
 @dataclass(frozen=True)
@@ -100,14 +102,6 @@ class Selection:
     @property
     def installments(self) -> str:
         return self.on("i")
-
-
-def chunk_selection() -> Selection:
-    return Selection()
-
-
-def ids_selection(ids: list[int]) -> Selection:
-    return Selection(tuple(ids))
 
 
 def unpaid(d: Dialect) -> str:

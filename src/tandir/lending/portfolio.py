@@ -31,6 +31,7 @@ from tandir.engine.products import Product
 from tandir.ledger.charts import Role
 from tandir.ledger.models import EntryKind, JournalLine
 from tandir.lending.models import (
+    INSTALLMENT_COMPONENTS,
     Application,
     ApplicationLine,
     Installment,
@@ -44,7 +45,7 @@ ZERO = Decimal(0)
 CHUNK = 2000
 # The states of a loan that was paid out: the others never owed anything.
 DISBURSED = (LoanStatus.ACTIVE, LoanStatus.OVERPAID, LoanStatus.CLOSED, LoanStatus.WRITTEN_OFF)
-COMPONENTS = ("principal", "charge", "fees", "savings", "penalty")
+COMPONENTS = INSTALLMENT_COMPONENTS
 
 
 @dataclass(frozen=True)
