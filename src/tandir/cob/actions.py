@@ -224,6 +224,22 @@ def _count(table: str) -> int:
     return found
 
 
+def _post(dialect: sql.Dialect, line_work: str, params: dict[str, Any]) -> None:
+    """A step's journal postings: its lines into the work table (`line_work`), one entry per
+    loan and kind with ids drawn up front, then the entries and their lines."""
+    for statement in (sql.LINE_WORK, sql.ENTRY_WORK):
+        _execute(statement, {})
+    _execute("DELETE FROM cob_line_work", {})
+    _execute("DELETE FROM cob_entry_work", {})
+    _execute(line_work, params)
+    if not _count("cob_line_work"):
+        return
+    _execute(sql.entry_ids(dialect), params)
+    _count("cob_entry_work")
+    _execute(sql.ENTRIES, params)
+    _execute(sql.lines(dialect), params)
+
+
 def _chunk_end(organization_id: int, low: int) -> int | None:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -321,8 +337,7 @@ def _penalties(officer: StaffUser, run: CobRun, dialect: sql.Dialect) -> None:
         charged = _count("cob_penalty_work")
         if charged:
             _execute(sql.charge_penalties(dialect), params)
-            _execute(sql.penalty_entries(dialect), params)
-            _execute(sql.penalty_lines(dialect), params)
+            _post(dialect, sql.penalty_lines(dialect), params)
         # A loan holding credit: the new charge takes the credit, which is the loan engine's
         # allocation, so lending charges it (rare: credit is held only ahead of a due date).
         holding = Loan.objects.filter(
@@ -368,8 +383,7 @@ def _accruals(officer: StaffUser, run: CobRun, dialect: sql.Dialect) -> None:
         due = _count("cob_accrual_work")
         if due:
             _execute(sql.RECOGNISE, params)
-            _execute(sql.accrual_entries(), params)
-            _execute(sql.accrual_lines(dialect), params)
+            _post(dialect, sql.accrual_lines(), params)
         return due
 
     _chunks(officer, run, work)
