@@ -2,7 +2,7 @@
 
 Run: TANDIR_DATABASE_URL=postgres://tandir:tandir@127.0.0.1:54400/tandir_synth \\
          .venv/bin/python bench/bench_cob.py [--organization NAME] [--date YYYY-MM-DD]
-         [--chunk 50000] [--no-explain]
+         [--chunk 50000] [--no-explain] [--no-write]
 
 Closes one business date for the organisation (the day after the last one closed; on a
 database never closed, `--date`, e.g. the day after synth's `as_of`) through the real action
@@ -10,6 +10,10 @@ database never closed, `--date`, e.g. the day after synth's `as_of`) through the
 recorded it. On PostgreSQL it then prints `EXPLAIN (ANALYZE, BUFFERS)` of the statements of the
 slowest steps over the first chunk, run inside a transaction that is rolled back (ANALYZE
 executes them). Each figure is one run on a shared machine: the load average is printed beside.
+
+The figures (and the plans) also go into the close-of-business section of docs/benchmarks.md,
+one part per portfolio size and kind of date (the first date ever closed, with the backlog of
+penalties it charges, or a daily one), replacing only that part; `--no-write` only prints.
 """
 
 from __future__ import annotations
@@ -17,26 +21,113 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
+import platform
+import re
+import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tandir.settings")
+
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORT = ROOT / "docs" / "benchmarks.md"
+START_MARK = "<!-- bench_cob:start -->"
+END_MARK = "<!-- bench_cob:end -->"
+HEADER = [
+    "## Close of business (`bench/bench_cob.py`)",
+    "",
+    "One business date closed through the real action (`tandir.cob.actions.close_day`) on a",
+    "database built by `bench/bench_synth.py --loans N --as-of D` (PostgreSQL 15 on this 2-core",
+    "machine, shared_buffers 2GB, work_mem 64MB, fsync off). The first date after `D` charges",
+    "the whole backlog of penalties synth's late borrowers have run up; the dates after it are",
+    "what a nightly run does. Each part below is one run; `bench/README.md` says how to run it.",
+]
+# The statement whose plan shows where each step's time goes.
+STEP_PLANS = {
+    "penalties": "penalty candidates",
+    "arrears": "arrears",
+    "accruals": "accrual candidates",
+    "snapshot": "snapshot",
+}
 
 
 class Rollback(Exception):
     pass
 
 
-def main() -> int:
-    import django
+def _commit() -> str:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT, capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
 
-    django.setup()
+
+def write_part(key: str, part: list[str]) -> None:
+    """Replace this size and kind of date's part of the section; keep the others."""
+    text = REPORT.read_text() if REPORT.exists() else "# Benchmarks\n"
+    pattern = re.compile(re.escape(START_MARK) + r".*?" + re.escape(END_MARK), re.S)
+    match = pattern.search(text)
+    sub = re.compile(r"<!-- bench_cob:([\w-]+):start -->.*?<!-- bench_cob:\1:end -->", re.S)
+    parts = (
+        {found.group(1): found.group(0) for found in sub.finditer(match.group(0))} if match else {}
+    )
+    parts[key] = "\n".join(
+        [f"<!-- bench_cob:{key}:start -->", *part, f"<!-- bench_cob:{key}:end -->"]
+    )
+    ordered = sorted(parts, key=lambda k: (int(k.split("-")[0]), k.split("-")[1] != "first"))
+    section = "\n".join([START_MARK, *HEADER, *(f"\n{parts[k]}" for k in ordered), "", END_MARK])
+    if match:
+        text = text[: match.start()] + section + text[match.end() :]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    REPORT.write_text(text.rstrip("\n") + "\n")
+
+
+def _explain(officer: Any, organization: Any, run: Any) -> dict[str, list[str]]:
+    """EXPLAIN (ANALYZE, BUFFERS) of the slow steps' statements over the first chunk, each
+    inside a transaction that is rolled back."""
     from django.db import connection, transaction
 
     from tandir.cob import actions as cob
     from tandir.cob import sql
+
+    dialect = cob._dialect(organization.pk)
+    params = cob._params(run, officer, lo=1, hi=cob._chunk_end(organization.pk, 1) or 1)
+    selection = sql.Selection()
+    statements = {
+        "penalty candidates": [sql.PENALTY_WORK, sql.penalty_candidates(dialect, selection)],
+        "arrears": [sql.delete_arrears(selection), sql.insert_arrears(dialect, selection)],
+        "accrual candidates": [sql.ACCRUAL_WORK, sql.accrual_candidates(dialect, selection)],
+        "snapshot": [sql.delete_snapshots(selection), sql.insert_snapshots(dialect, selection)],
+    }
+    plans = {}
+    for name, parts in statements.items():
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                for statement in [*sql.JIT_SETTINGS, *parts[:-1]]:
+                    cursor.execute(statement, params)
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + parts[-1], params)
+                plans[name] = [line for (line,) in cursor.fetchall()]
+                raise Rollback
+        except Rollback:
+            pass
+    return plans
+
+
+def main() -> int:
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from tandir.cob import actions as cob
     from tandir.lending.models import Loan
     from tandir.orgs.models import Organization, StaffUser
 
@@ -45,6 +136,7 @@ def main() -> int:
     parser.add_argument("--date", type=datetime.date.fromisoformat)
     parser.add_argument("--chunk", type=int, default=cob.CHUNK)
     parser.add_argument("--no-explain", action="store_true")
+    parser.add_argument("--no-write", action="store_true", help="print only")
     options = parser.parse_args()
     cob.CHUNK = options.chunk
     lending = Loan.objects.filter(disbursed_on__isnull=False).values("organization_id")
@@ -66,37 +158,60 @@ def main() -> int:
         return 1
     loans = Loan.objects.filter(organization=organization, status="active").count()
     print(f"{connection.vendor}, {organization}: {loans:,} active loans, business date {day}")
-    print(f"load average before: {os.getloadavg()}")
+    first = last is None
+    load_before = os.getloadavg()
+    print(f"load average before: {load_before}")
     started = time.monotonic()
     run = cob.close_day(officer, organization, on=day)
     total = time.monotonic() - started
     for step, seconds in run.timings.items():
         print(f"  {step:<12} {seconds:8.2f} s   {run.counts.get(step, '')}")
     print(f"  {'total':<12} {total:8.2f} s")
-    print(f"load average after: {os.getloadavg()}")
-    if options.no_explain or connection.vendor != "postgresql":
+    load_after = os.getloadavg()
+    print(f"load average after: {load_after}")
+    plans: dict[str, list[str]] = {}
+    if not options.no_explain and connection.vendor == "postgresql":
+        plans = _explain(officer, organization, run)
+        for name, plan in plans.items():
+            print(f"\n-- EXPLAIN (ANALYZE, BUFFERS) {name}, first chunk")
+            print("\n".join(plan))
+    if options.no_write:
         return 0
-    dialect = cob._dialect(organization.pk)
-    params = cob._params(run, officer, lo=1, hi=cob._chunk_end(organization.pk, 1) or 1)
-    selection = sql.Selection()
-    statements = {
-        "penalty candidates": [sql.PENALTY_WORK, sql.penalty_candidates(dialect, selection)],
-        "arrears": [sql.delete_arrears(selection), sql.insert_arrears(dialect, selection)],
-        "accrual candidates": [sql.ACCRUAL_WORK, sql.accrual_candidates(dialect, selection)],
-        "snapshot": [sql.delete_snapshots(selection), sql.insert_snapshots(dialect, selection)],
-    }
-    for name, parts in statements.items():
-        print(f"\n-- EXPLAIN (ANALYZE, BUFFERS) {name}, first chunk")
-        try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                for statement in parts[:-1]:
-                    cursor.execute(statement, params)
-                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + parts[-1], params)
-                for (line,) in cursor.fetchall():
-                    print(line)
-                raise Rollback
-        except Rollback:
-            pass
+    size = round(loans, -3) if loans < 1_000_000 else round(loans, -4)
+    kind = "first" if first else "daily"
+    loads = ", ".join(f"{x:.1f}" for x in load_before)
+    part = [
+        f"### {size:,} active loans, {'the first date closed' if first else 'a daily date'}"
+        f" ({day})",
+        "",
+        f"Measured {time.strftime('%Y-%m-%d')} on {os.cpu_count()} CPUs ({platform.machine()}),"
+        f" {connection.vendor}, code at commit {_commit()}; {loans:,} active loans, chunks of"
+        f" {cob.CHUNK:,} loans; load average {loads} before the run,"
+        f" {load_after[0]:.1f} after.",
+        "",
+        "| Step | Seconds | Rows |",
+        "|---|---:|---:|",
+        *(
+            f"| {step} | {seconds:.2f} | {run.counts.get(step, '')} |"
+            for step, seconds in run.timings.items()
+        ),
+        f"| **total** | **{total:.2f}** | |",
+    ]
+    if plans:
+        slowest = max((s for s in run.timings if s in STEP_PLANS), key=lambda s: run.timings[s])
+        name = STEP_PLANS[slowest]
+        part += [
+            "",
+            f"<details><summary>EXPLAIN (ANALYZE, BUFFERS) of the {name} statement, first"
+            " chunk</summary>",
+            "",
+            "```",
+            *plans[name],
+            "```",
+            "</details>",
+        ]
+    write_part(f"{size}-{kind}", part)
+    print(f"wrote {REPORT.relative_to(ROOT)}")
     return 0
 
 

@@ -240,6 +240,13 @@ def _post(dialect: sql.Dialect, line_work: str, params: dict[str, Any]) -> None:
     _execute(sql.lines(dialect), params)
 
 
+def _tune() -> None:
+    """The planner settings of close of business, for the transaction it is in."""
+    if connection.vendor == "postgresql":
+        for statement in sql.JIT_SETTINGS:
+            _execute(statement, {})
+
+
 def _chunk_end(organization_id: int, low: int) -> int | None:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -260,6 +267,7 @@ def _chunks(officer: StaffUser, run: CobRun, work: Callable[[dict[str, Any]], in
             if high is None:
                 return
             lock_loan_range(run.organization_id, run.pointer + 1, high)
+            _tune()
             done = work(_params(run, officer, lo=run.pointer + 1, hi=high))
             run.pointer = high
             run.counts[run.step] = run.counts.get(run.step, 0) + done
@@ -318,6 +326,7 @@ def _refresh(
         params = {"org": organization.pk, "day": ops.adapt_datefield_value(day)}
         with transaction.atomic():
             lock_loan_ids(organization.pk, ids)
+            _tune()
             _execute(sql.delete_arrears(selection), params)
             _execute(sql.insert_arrears(dialect, selection), params)
             _execute(sql.delete_snapshots(selection), params)
