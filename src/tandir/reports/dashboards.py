@@ -279,34 +279,33 @@ def training_funnel(
     organization: Organization, today: datetime.date, branch_ids: list[int] | None
 ) -> FunnelSection:
     """Registered → completed training → business plan → loan, with the women and the youth of
-    each step, in one aggregate over the people in scope."""
+    each step: one aggregate per step over the people in scope. Each step's condition is a
+    WHERE EXISTS, which PostgreSQL runs as one semi-join; as a FILTER of a single aggregate it
+    ran once per person and column (nine subqueries a person: 12 s at 1M participants)."""
     people = Beneficiary.objects.filter(
         organization=organization, merged_into__isnull=True
     ).exclude(status=Status.INTERESTED)
     if branch_ids is not None:
         people = people.filter(branch_id__in=branch_ids)
-    trained = Q(
-        Exists(
-            Participant.objects.filter(
-                beneficiary=OuterRef("pk"), status=ParticipantStatus.COMPLETED
-            )
-        )
+    trained = Exists(
+        Participant.objects.filter(beneficiary=OuterRef("pk"), status=ParticipantStatus.COMPLETED)
     )
-    planned = Q(
-        Exists(BusinessPlan.objects.filter(beneficiary=OuterRef("pk"), status__in=PREPARED_PLAN))
+    planned = Exists(
+        BusinessPlan.objects.filter(beneficiary=OuterRef("pk"), status__in=PREPARED_PLAN)
     )
-    borrowed = Q(
-        Exists(Loan.objects.filter(beneficiary=OuterRef("pk"), disbursed_on__isnull=False))
-    )
+    borrowed = Exists(Loan.objects.filter(beneficiary=OuterRef("pk"), disbursed_on__isnull=False))
     woman = Q(sex=Sex.FEMALE)
     young = Q(date_of_birth__gt=youngest_non_youth_birthday(today))
-    steps = {"registered": Q(), "trained": trained, "plan": planned, "loan": borrowed}
-    aggregates: dict[str, Any] = {}
+    steps = {"registered": None, "trained": trained, "plan": planned, "loan": borrowed}
+    counts: dict[str, Any] = {}
     for name, condition in steps.items():
-        aggregates[name] = Count("pk", filter=condition) if name != "registered" else Count("pk")
-        aggregates[f"{name}_women"] = Count("pk", filter=condition & woman)
-        aggregates[f"{name}_youth"] = Count("pk", filter=condition & young)
-    counts = people.aggregate(**aggregates)
+        found = people if condition is None else people.filter(condition)
+        step = found.aggregate(
+            n=Count("pk"), women=Count("pk", filter=woman), youth=Count("pk", filter=young)
+        )
+        counts[name] = step["n"]
+        counts[f"{name}_women"] = step["women"]
+        counts[f"{name}_youth"] = step["youth"]
     labels = {
         "registered": _("Registered"),
         "trained": _("Completed training"),
