@@ -131,6 +131,21 @@ def test_the_xlsx_holds_the_page_table(book: Book) -> None:
     assert breakdown[1][0] == "Crafts"
 
 
+def test_the_xlsx_holds_numbers_with_number_formats(book: Book) -> None:
+    response = login(book.world.me_officer).get(reverse("reports:portfolio_xlsx"), QUERY)
+    sheet = load_workbook(io.BytesIO(response.content))["Indicators"]
+    by_label = {row[1].value: row for row in sheet.iter_rows(min_row=4)}
+    glp = by_label["Gross loan portfolio"][2]
+    assert isinstance(glp.value, float) and glp.value > 0 and glp.number_format == "#,##0.00"
+    loans = by_label["Active loans"][2]
+    assert isinstance(loans.value, int) and loans.number_format == "#,##0"
+    par30 = by_label["Portfolio at risk, 30 days"]
+    assert par30[2].number_format == "0.00%" and 0 < par30[2].value < 1
+    # The ratio is its numerator over its denominator, the cells as the page shows them.
+    assert par30[2].value == pytest.approx(par30[3].value / par30[4].value)
+    assert par30[4].value == glp.value
+
+
 def test_protected_target_groups_are_shown_only_to_roles_that_see_them(book: Book) -> None:
     query = {**QUERY, "dimension": "target_group"}
     text = text_of(login(book.world.me_officer).get(PAGE, query))

@@ -42,9 +42,15 @@ from tandir.reports.portfolio_forms import PortfolioForm
 CENT = Decimal("0.01")
 
 
+# A figure as a number for a workbook: its kind (how it is formatted) and its value.
+Number = tuple[str, Decimal | int | None]
+NO_NUMBER: Number = ("", None)
+
+
 @dataclass(frozen=True)
 class Line:
-    """One indicator as the page prints it."""
+    """One indicator as the page prints it, and as numbers for the workbook (value, numerator,
+    denominator: kinds "money", "count", "percent" or "decimal")."""
 
     code: str
     label: str | Promise
@@ -52,6 +58,7 @@ class Line:
     numerator: str
     denominator: str
     text: str | Promise
+    numbers: tuple[Number, Number, Number] = (NO_NUMBER, NO_NUMBER, NO_NUMBER)
 
 
 def _require(request: HttpRequest, *rights: Right) -> None:
@@ -74,7 +81,12 @@ def _percent(ratio: Ratio) -> str:
 
 def _ratio_line(code: str, ratio: Ratio, numerator: str, denominator: str) -> Line:
     d = definition(code)
-    return Line(code, d.label, _percent(ratio), numerator, denominator, d.text)
+    numbers = (
+        ("percent", ratio.value),
+        ("money", ratio.numerator),
+        ("money", ratio.denominator),
+    )
+    return Line(code, d.label, _percent(ratio), numerator, denominator, d.text, numbers)
 
 
 def lines(report: CurrencyReport, currency: str) -> list[Line]:
@@ -84,22 +96,24 @@ def lines(report: CurrencyReport, currency: str) -> list[Line]:
     def money(amount: Decimal) -> str:
         return formatting.money(amount.quantize(CENT), currency)
 
-    def plain(code: str, value: str) -> Line:
+    def plain(code: str, value: str, number: Number) -> Line:
         d = definition(code)
-        return Line(code, d.label, value, "", "", d.text)
+        return Line(code, d.label, value, "", "", d.text, (number, NO_NUMBER, NO_NUMBER))
 
     glp = money(f.gross_loan_portfolio)
     rows = [
-        plain("gross_loan_portfolio", glp),
-        plain("active_loans", formatting.number(f.active_loans)),
-        plain("active_borrowers", formatting.number(f.active_borrowers)),
+        plain("gross_loan_portfolio", glp, ("money", f.gross_loan_portfolio)),
+        plain("active_loans", formatting.number(f.active_loans), ("count", f.active_loans)),
+        plain(
+            "active_borrowers", formatting.number(f.active_borrowers), ("count", f.active_borrowers)
+        ),
     ]
     for n, ratio in f.par.items():
         rows.append(_ratio_line(f"par_{n}", ratio, money(ratio.numerator), glp))
     written = report.rates.written_off_in_period
     rows += [
         # Beside PAR, never hidden: written-off loans have left PAR and GLP.
-        plain("written_off_in_period", money(written)),
+        plain("written_off_in_period", money(written), ("money", written)),
         _ratio_line(
             "write_off_ratio", report.write_off_ratio, money(written), money(report.average_glp)
         ),
@@ -122,8 +136,21 @@ def lines(report: CurrencyReport, currency: str) -> list[Line]:
     ):
         value = "—" if ratio.value is None else money(ratio.value)
         d = definition(code)
+        numbers = (
+            ("money", ratio.value),
+            ("money", f.gross_loan_portfolio),
+            ("count", int(ratio.denominator)),
+        )
         rows.append(
-            Line(code, d.label, value, glp, formatting.number(int(ratio.denominator)), d.text)
+            Line(
+                code,
+                d.label,
+                value,
+                glp,
+                formatting.number(int(ratio.denominator)),
+                d.text,
+                numbers,
+            )
         )
     ratio = f.borrowers_per_officer
     d = definition("borrowers_per_officer")
@@ -135,6 +162,11 @@ def lines(report: CurrencyReport, currency: str) -> list[Line]:
             formatting.number(f.active_borrowers),
             formatting.number(f.officers),
             d.text,
+            (
+                ("decimal", ratio.value),
+                ("count", f.active_borrowers),
+                ("count", f.officers),
+            ),
         )
     )
     return rows
@@ -290,6 +322,12 @@ def portfolio_xlsx(request: HttpRequest) -> HttpResponse:
     out = io.BytesIO()
     book: Any = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_numbers": False})
     bold = book.add_format({"bold": True, "bottom": 1})
+    formats = {
+        "money": book.add_format({"num_format": "#,##0.00"}),
+        "count": book.add_format({"num_format": "#,##0"}),
+        "percent": book.add_format({"num_format": "0.00%"}),
+        "decimal": book.add_format({"num_format": "#,##0.0"}),
+    }
     sheet = book.add_worksheet(_("Indicators")[:31])
     sheet.write_row(0, 0, [_("Portfolio as of %(day)s") % {"day": report.as_of.isoformat()}])
     source = _("snapshot") if report.source == "snapshot" else _("records")
@@ -306,8 +344,13 @@ def portfolio_xlsx(request: HttpRequest) -> HttpResponse:
     row = 3
     for currency, cur in sorted(report.by_currency.items()):
         for line in lines(cur, currency):
-            values = [currency, str(line.label), line.value, line.numerator, line.denominator]
-            sheet.write_row(row, 0, [*values, str(line.text)])
+            sheet.write_row(row, 0, [currency, str(line.label)])
+            # Numbers with number formats, so the sheet can be summed and charted; a figure
+            # with nothing under it (no denominator) is left blank, as the page prints "—".
+            for column, (kind, number) in enumerate(line.numbers, start=2):
+                if number is not None and kind:
+                    sheet.write_number(row, column, float(number), formats[kind])
+            sheet.write(row, 5, str(line.text))
             row += 1
     sheet.set_column(1, 1, 40)
     sheet.set_column(2, 4, 16)
@@ -317,7 +360,15 @@ def portfolio_xlsx(request: HttpRequest) -> HttpResponse:
         groups = book.add_worksheet(_("Breakdown")[:31])
         groups.write_row(0, 0, _group_headers(), bold)
         for n, group in enumerate(report.groups.get(dimension, []), start=1):
-            groups.write_row(n, 0, _group_cells(group))
+            f = group.figures
+            groups.write_row(n, 0, [str(group.label), f.currency])
+            groups.write_number(n, 2, float(f.gross_loan_portfolio), formats["money"])
+            groups.write_number(n, 3, f.active_loans, formats["count"])
+            groups.write_number(n, 4, f.active_borrowers, formats["count"])
+            for column, ratio in ((5, f.par[30]), (6, f.par[90])):
+                if ratio.value is not None:
+                    groups.write_number(n, column, float(ratio.value), formats["percent"])
+            groups.write(n, 7, _("snapshot") if group.source == "snapshot" else _("records"))
         groups.set_column(0, 0, 30)
         groups.set_column(2, 7, 18)
     book.close()
