@@ -57,6 +57,29 @@ def test_snapshots_agree_with_the_portfolio_on_every_date(lending: Lending) -> N
     assert state.in_arrears_since == datetime.date(2025, 12, 16)
 
 
+def test_a_date_recomputes_only_the_loans_something_happened_to(lending: Lending) -> None:
+    late = disbursed_loan(lending, lending.declining)
+    paid = disbursed_loan(lending, lending.declining, person=someone(lending.world, 1))
+    org = lending.world.org
+    runs = cob.close_business(lending.accountant, org, through=FIRST_DUE - datetime.timedelta(1))
+    pay(lending, paid, "94.56", FIRST_DUE, "P-1")  # paid on the day it falls due
+    through = datetime.date(2026, 1, 20)
+    runs += cob.close_business(lending.accountant, org, through=through)
+    recomputed = {run.business_date: run.counts[cob.RECOMPUTED] for run in runs}
+    # The first date, every loan; the payment's date, the payer's; the day after each
+    # installment falls due, both; no loan on any other date.
+    busy = {
+        DISBURSED: 2,
+        FIRST_DUE: 1,
+        FIRST_DUE + datetime.timedelta(days=1): 2,
+        datetime.date(2026, 1, 16): 2,
+    }
+    assert recomputed == {day: busy.get(day, 0) for day in dates(DISBURSED, through)}
+    # The late loan's days past due moved on every date all the same.
+    assert LoanArrears.objects.get(loan=late).days_past_due == 36
+    assert snapshot_rows(org.pk) == portfolio_rows(org.pk, dates(DISBURSED, through))
+
+
 def test_a_penalty_is_charged_once_after_its_days_with_its_ledger_entry(lending: Lending) -> None:
     rule = penalty_product(lending, "late")
     loan = disbursed_loan(lending, rule)

@@ -32,6 +32,8 @@ from tandir.orgs.models import Organization, StaffUser
 from tandir.orgs.roles import Right, has_right, is_platform_operator
 
 CHUNK = 50_000
+# The run's count of loans the arrears step recomputed; a run that has it kept `past_due_from`.
+RECOMPUTED = "arrears_recomputed"
 ONE_DAY = datetime.timedelta(days=1)
 # Tests set this to stop a run after a chunk, as a kill would.
 after_chunk: Callable[[CobRun], None] | None = None
@@ -365,19 +367,48 @@ def _penalties(officer: StaffUser, run: CobRun, dialect: sql.Dialect) -> None:
 
 
 def _arrears(officer: StaffUser, run: CobRun, dialect: sql.Dialect) -> None:
-    selection = sql.Selection()
+    """Each loan's state on the date. A loan whose state can have changed since the date before
+    is recomputed; the others only move their days past due on. Every loan is recomputed on the
+    first date, and after a date closed by a run that kept no `past_due_from`."""
+    before = CobRun.objects.filter(
+        organization_id=run.organization_id,
+        business_date=run.business_date - ONE_DAY,
+        status=RunStatus.FINISHED,
+    ).first()
+    incremental = before is not None and RECOMPUTED in before.counts
+    selection = sql.Selection(dirty=incremental)
+    ops = connection.ops
 
     def work(params: dict[str, Any]) -> int:
+        recomputed = 0
+        if incremental:
+            assert before is not None
+            _execute(sql.DIRTY_WORK, {})
+            _execute("DELETE FROM cob_dirty_work", {})
+            _execute(
+                sql.dirty_loans(dialect),
+                {
+                    **params,
+                    "since": ops.adapt_datefield_value(before.business_date),
+                    "started": ops.adapt_datetimefield_value(before.started_at),
+                },
+            )
+            recomputed = _count("cob_dirty_work")
         _execute(sql.delete_arrears(selection), params)
         _execute(sql.insert_arrears(dialect, selection), params)
+        if incremental:
+            _execute(sql.age_arrears(dialect), params)
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT COUNT(*) FROM cob_loanarrears WHERE organization_id = %s "
-                "AND loan_id BETWEEN %s AND %s AND status = 'in_arrears'",
+                "SELECT COUNT(*), SUM(CASE WHEN status = 'in_arrears' THEN 1 ELSE 0 END) "
+                "FROM cob_loanarrears WHERE organization_id = %s AND loan_id BETWEEN %s AND %s",
                 [params["org"], params["lo"], params["hi"]],
             )
-            row = cursor.fetchone()
-        return int(row[0]) if row else 0
+            loans, late = cursor.fetchone() or (0, 0)
+        if not incremental:
+            recomputed = int(loans)
+        run.counts[RECOMPUTED] = run.counts.get(RECOMPUTED, 0) + recomputed
+        return int(late or 0)
 
     _chunks(officer, run, work)
 

@@ -85,8 +85,10 @@ class ArrearsStatus(models.TextChoices):
 
 
 class LoanArrears(OrganizationScoped):
-    """A loan's state at the last closed business date: one row per active loan, replaced by
-    each close of business (a loan paid off loses its row)."""
+    """A loan's state at the last closed business date: one row per active loan (a loan paid
+    off loses its row). Each close of business recomputes the loans whose state can have
+    changed since the date before (`tandir.cob.sql.dirty_loans`) and moves the others' days
+    past due on from `past_due_from`; `business_date` is the date the row was last written."""
 
     loan = models.OneToOneField(
         "lending.Loan", on_delete=models.PROTECT, related_name="arrears", primary_key=True
@@ -97,6 +99,9 @@ class LoanArrears(OrganizationScoped):
     status = models.CharField(max_length=12, choices=ArrearsStatus.choices)
     # The first day past due of the current spell of arrears; null when current.
     in_arrears_since = models.DateField(null=True, blank=True)
+    # The date days past due count from: the due date of the first installment left unpaid
+    # beyond the tolerance, plus the product's days of grace; null when nothing is late.
+    past_due_from = models.DateField(null=True, blank=True)
     outstanding_principal = models.DecimalField(max_digits=20, decimal_places=3)
     overdue_principal = models.DecimalField(max_digits=20, decimal_places=3)
     overdue_charge = models.DecimalField(max_digits=20, decimal_places=3)

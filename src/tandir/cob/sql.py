@@ -70,6 +70,12 @@ class Dialect:
             return f"({self.day} - {column})"
         return f"CAST(julianday({self.day}) - julianday({column}) AS INTEGER)"
 
+    def add_days(self, column: str, days: str) -> str:
+        """The date `days` days after a date column."""
+        if self.postgresql:
+            return f"({column} + ({days}))"
+        return f"date({column}, '+' || ({days}) || ' days')"
+
     def days_before(self, days: str) -> str:
         """The date `days` days before the business date."""
         if self.postgresql:
@@ -91,14 +97,21 @@ class Dialect:
 
 @dataclass(frozen=True)
 class Selection:
-    """The loans a statement works on: a chunk's range of ids (`%(lo)s` to `%(hi)s`), or a list
-    of ids (snapshots refreshed after a correction). `on` writes it as a WHERE clause on any
-    table with the loan's id, so each table is read by its own index (the installments by
-    theirs) rather than joined to the loans first."""
+    """The loans a statement works on: a chunk's range of ids (`%(lo)s` to `%(hi)s`), a list
+    of ids (snapshots refreshed after a correction), or the loans of `cob_dirty_work` (those of
+    a chunk whose state can have changed since the date before). `on` writes it as a WHERE
+    clause on any table with the loan's id, so each table is read by its own index (the
+    installments by theirs) rather than joined to the loans first."""
 
     ids: tuple[int, ...] | None = None
+    dirty: bool = False
 
     def on(self, alias: str, column: str = "loan_id") -> str:
+        if self.dirty:
+            return (
+                f"{alias}.organization_id = %(org)s AND {alias}.{column} IN "
+                "(SELECT loan_id FROM cob_dirty_work)"
+            )
         if self.ids is None:
             return (
                 f"{alias}.organization_id = %(org)s AND {alias}.{column} BETWEEN %(lo)s AND %(hi)s"
@@ -261,15 +274,19 @@ totals AS (
 final AS (
   SELECT t.*,
     CASE WHEN t.late_due IS NULL THEN 0
-      ELSE {d.greatest(f"{d.days_since('t.late_due')} - t.grace", "0")} END AS dpd
+      ELSE {d.greatest(f"{d.days_since('t.late_due')} - t.grace", "0")} END AS dpd,
+    CASE WHEN t.late_due IS NOT NULL THEN {d.add_days("t.late_due", "t.grace")} END
+      AS past_due_from
   FROM totals t
 )
 """
 
 
-BUCKET = """CASE WHEN f.dpd = 0 THEN 'current' WHEN f.dpd <= 30 THEN '1-30'
-    WHEN f.dpd <= 60 THEN '31-60' WHEN f.dpd <= 90 THEN '61-90'
-    WHEN f.dpd <= 180 THEN '91-180' WHEN f.dpd <= 365 THEN '181-365' ELSE '>365' END"""
+def bucket(dpd: str) -> str:
+    """The ageing bucket of a number of days past due, as `tandir.engine.arrears` names it."""
+    return f"""CASE WHEN {dpd} = 0 THEN 'current' WHEN {dpd} <= 30 THEN '1-30'
+    WHEN {dpd} <= 60 THEN '31-60' WHEN {dpd} <= 90 THEN '61-90'
+    WHEN {dpd} <= 180 THEN '91-180' WHEN {dpd} <= 365 THEN '181-365' ELSE '>365' END"""
 
 
 def delete_arrears(selection: Selection) -> str:
@@ -285,16 +302,64 @@ def insert_arrears(d: Dialect, selection: Selection) -> str:
         state(d, selection)
         + f"""
 INSERT INTO cob_loanarrears (loan_id, organization_id, business_date, days_past_due, bucket,
-  status, in_arrears_since, outstanding_principal, overdue_principal, overdue_charge, credit)
-SELECT f.loan_id, %(org)s, %(day)s, f.dpd, {BUCKET},
+  status, in_arrears_since, past_due_from, outstanding_principal, overdue_principal,
+  overdue_charge, credit)
+SELECT f.loan_id, %(org)s, %(day)s, f.dpd, {bucket("f.dpd")},
   CASE WHEN f.dpd > 0 THEN 'in_arrears' ELSE 'current' END,
-  CASE WHEN f.dpd > 0 THEN {d.days_before("f.dpd - 1")} END,
+  CASE WHEN f.dpd > 0 THEN {d.days_before("f.dpd - 1")} END, f.past_due_from,
   {d.out("f.outstanding")}, {d.out("f.overdue_principal")}, {d.out("f.overdue_charge")},
   {d.out("f.credit")}
 FROM final f
 WHERE f.owed > 0
 """
     )
+
+
+# --- Arrears of a date from the date before ---------------------------------------------------
+#
+# Between two business dates a loan's state changes only if an installment fell due, money was
+# applied or posted on the new date, a penalty was charged on it, or the loan itself changed
+# (disbursed, rescheduled, written off, reopened: each leaves a row in its change history).
+# Back-dated payments are the corrections step's (it recomputes those loans first). Those
+# loans are recomputed in full; every other loan keeps its amounts, and only its days past due
+# move on, counted from `past_due_from`.
+
+DIRTY_WORK = "CREATE TEMPORARY TABLE IF NOT EXISTS cob_dirty_work (loan_id BIGINT NOT NULL)"
+
+
+def dirty_loans(d: Dialect) -> str:
+    """The loans of a chunk whose state can have changed since the date before (`%(since)s`,
+    closed by a run that started at `%(started)s`): into `cob_dirty_work`. Each part reads an
+    index by organisation and date."""
+    chunk = "organization_id = %(org)s AND {} BETWEEN %(lo)s AND %(hi)s"
+    since = "CAST(%(since)s AS date)" if d.postgresql else "%(since)s"
+    return f"""INSERT INTO cob_dirty_work (loan_id)
+SELECT loan_id FROM lending_installment
+  WHERE {chunk.format("loan_id")} AND due_date >= {since} AND due_date < {d.day}
+UNION
+SELECT loan_id FROM lending_installment
+  WHERE {chunk.format("loan_id")} AND penalty_charged_on = {d.day}
+UNION
+SELECT loan_id FROM lending_application
+  WHERE {chunk.format("loan_id")} AND applied_on >= {d.day}
+UNION
+SELECT loan_id FROM ledger_journalentry
+  WHERE {chunk.format("loan_id")} AND entry_date >= {d.day}
+UNION
+SELECT id FROM lending_historicalloan
+  WHERE {chunk.format("id")} AND history_date >= %(started)s"""
+
+
+def age_arrears(d: Dialect) -> str:
+    """The days past due, bucket and status on the date of a chunk's loans not recomputed,
+    from the date their days count from."""
+    dpd = d.days_since("past_due_from")
+    since = d.add_days("past_due_from", "1")
+    return f"""UPDATE cob_loanarrears SET business_date = %(day)s, days_past_due = {dpd},
+  bucket = {bucket(dpd)}, status = 'in_arrears', in_arrears_since = {since}
+WHERE organization_id = %(org)s AND loan_id BETWEEN %(lo)s AND %(hi)s
+  AND past_due_from < {d.day}
+  AND loan_id NOT IN (SELECT loan_id FROM cob_dirty_work)"""
 
 
 def delete_snapshots(selection: Selection) -> str:
@@ -310,7 +375,7 @@ def insert_snapshots(d: Dialect, selection: Selection) -> str:
   officer_id, product_version_id, product_id, sector, currency, borrower_sex, target_groups,
   outstanding_principal, overdue_principal, overdue_charge, days_past_due, bucket,
   renegotiated, status)
-SELECT l.organization_id, l.id, a.business_date, l.branch_id, l.officer_id,
+SELECT l.organization_id, l.id, %(day)s, l.branch_id, l.officer_id,
   l.product_version_id, v.product_id, l.sector, l.currency, b.sex,
   COALESCE((
     SELECT SUM({d.bit("t.targetgroup_id")}) FROM registry_beneficiarytargetgroup t
@@ -322,7 +387,7 @@ FROM cob_loanarrears a
 JOIN lending_loan l ON l.id = a.loan_id
 JOIN lending_productversion v ON v.id = l.product_version_id
 JOIN registry_beneficiary b ON b.id = l.beneficiary_id
-WHERE {selection.on("a")} AND {selection.loans} AND a.business_date = %(day)s
+WHERE {selection.on("a")} AND {selection.loans}
 """
 
 

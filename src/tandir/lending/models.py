@@ -614,6 +614,13 @@ class Installment(OrganizationScoped):
                     (models.Q(**{f"{c}_paid__lt": models.F(c)}) for c in INSTALLMENT_COMPONENTS),
                 ),
             ),
+            # The penalties charged on a date: the loans close of business recomputes after
+            # charging them.
+            models.Index(
+                fields=["organization", "penalty_charged_on"],
+                name="installment_penalty_day",
+                condition=models.Q(penalty_charged_on__isnull=False),
+            ),
         ]
 
     @property
