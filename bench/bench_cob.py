@@ -97,16 +97,36 @@ def _explain(officer: Any, organization: Any, run: Any) -> dict[str, list[str]]:
 
     from tandir.cob import actions as cob
     from tandir.cob import sql
+    from tandir.cob.locks import lock_chunk
+    from tandir.cob.models import CobRun, Step
 
     dialect = cob._dialect(organization.pk)
-    params = cob._params(run, officer, lo=1, hi=cob._chunk_end(organization.pk, 1) or 1)
+    params = cob._params(run, officer, lo=1, hi=lock_chunk(organization.pk, 1, cob.CHUNK) or 1)
     selection = sql.Selection()
+    # The arrears as the run did them: every loan, or (a date after one closed) the loans
+    # whose state can have changed, then the others' days past due moved on.
+    arrears = [sql.delete_arrears(selection), sql.insert_arrears(dialect, selection)]
+    aged: list[str] = []
+    if cob.RECOMPUTED in run.counts and run.counts[cob.RECOMPUTED] < run.counts.get(
+        Step.SNAPSHOT, 0
+    ):
+        before = CobRun.objects.get(
+            organization=organization, business_date=run.business_date - datetime.timedelta(1)
+        )
+        params["since"] = connection.ops.adapt_datefield_value(before.business_date)
+        params["started"] = connection.ops.adapt_datetimefield_value(before.started_at)
+        dirty = sql.Selection(dirty=True)
+        marked = [sql.DIRTY_WORK, "DELETE FROM cob_dirty_work", sql.dirty_loans(dialect)]
+        arrears = [*marked, sql.delete_arrears(dirty), sql.insert_arrears(dialect, dirty)]
+        aged = [*marked, sql.age_arrears(dialect)]
     statements = {
         "penalty candidates": [sql.PENALTY_WORK, sql.penalty_candidates(dialect, selection)],
-        "arrears": [sql.delete_arrears(selection), sql.insert_arrears(dialect, selection)],
+        "arrears": arrears,
         "accrual candidates": [sql.ACCRUAL_WORK, sql.accrual_candidates(dialect, selection)],
         "snapshot": [sql.delete_snapshots(selection), sql.insert_snapshots(dialect, selection)],
     }
+    if aged:
+        statements["days past due moved on"] = aged
     plans = {}
     for name, parts in statements.items():
         try:
@@ -167,6 +187,8 @@ def main() -> int:
     for step, seconds in run.timings.items():
         print(f"  {step:<12} {seconds:8.2f} s   {run.counts.get(step, '')}")
     print(f"  {'total':<12} {total:8.2f} s")
+    if cob.RECOMPUTED in run.counts:
+        print(f"  loans recomputed by the arrears step: {run.counts[cob.RECOMPUTED]:,}")
     load_after = os.getloadavg()
     print(f"load average after: {load_after}")
     plans: dict[str, list[str]] = {}
@@ -197,6 +219,12 @@ def main() -> int:
         ),
         f"| **total** | **{total:.2f}** | |",
     ]
+    if cob.RECOMPUTED in run.counts and not first:
+        part += [
+            "",
+            f"The arrears step recomputed {run.counts[cob.RECOMPUTED]:,} loans (those whose state"
+            " can have changed since the date before); the others' days past due moved on.",
+        ]
     if plans:
         slowest = max((s for s in run.timings if s in STEP_PLANS), key=lambda s: run.timings[s])
         name = STEP_PLANS[slowest]

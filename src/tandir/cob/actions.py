@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tandir.cob import sql
-from tandir.cob.locks import lock_loan_ids, lock_loan_range, organization_lock
+from tandir.cob.locks import lock_chunk, lock_loan_ids, organization_lock
 from tandir.cob.models import STEPS, CobRun, RunStatus, Step
 from tandir.core.errors import NotAllowed, TandirError
 from tandir.ledger.actions import accounts_by_role
@@ -249,26 +249,14 @@ def _tune() -> None:
             _execute(statement, {})
 
 
-def _chunk_end(organization_id: int, low: int) -> int | None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT MAX(id) FROM (SELECT id FROM lending_loan WHERE organization_id = %s "
-            "AND id >= %s ORDER BY id LIMIT %s) chunk",
-            [organization_id, low, CHUNK],
-        )
-        row = cursor.fetchone()
-    return row[0] if row else None
-
-
 def _chunks(officer: StaffUser, run: CobRun, work: Callable[[dict[str, Any]], int]) -> None:
     """Run `work` over the organisation's loans, a chunk at a time from the run's pointer;
     each chunk commits with the pointer moved past it."""
     while True:
         with transaction.atomic():
-            high = _chunk_end(run.organization_id, run.pointer + 1)
+            high = lock_chunk(run.organization_id, run.pointer + 1, CHUNK)
             if high is None:
                 return
-            lock_loan_range(run.organization_id, run.pointer + 1, high)
             _tune()
             done = work(_params(run, officer, lo=run.pointer + 1, hi=high))
             run.pointer = high

@@ -36,16 +36,19 @@ def organization_lock(organization_id: int) -> Iterator[None]:
             cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [ADVISORY_KEY, organization_id])
 
 
-def lock_loan_range(organization_id: int, low: int, high: int) -> None:
-    """Lock the paid-out loans of a chunk, in id order; callers are in a transaction."""
-    if connection.vendor != "postgresql":
-        return
+def lock_chunk(organization_id: int, low: int, size: int) -> int | None:
+    """Lock the organisation's next `size` loans from id `low` on, in id order, and return the
+    last one's id (None when no loan is left); callers are in a transaction. One statement
+    both finds the chunk and locks it. SQLite only finds it."""
+    lock = " FOR UPDATE" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id FROM lending_loan WHERE organization_id = %s AND id BETWEEN %s AND %s "
-            "AND status IN ('active', 'overpaid', 'closed', 'written_off') ORDER BY id FOR UPDATE",
-            [organization_id, low, high],
+            "SELECT id FROM lending_loan WHERE organization_id = %s AND id >= %s "
+            f"ORDER BY id LIMIT %s{lock}",
+            [organization_id, low, size],
         )
+        ids = cursor.fetchall()
+    return ids[-1][0] if ids else None
 
 
 def lock_loan_ids(organization_id: int, ids: list[int]) -> None:

@@ -28,15 +28,13 @@ MURABAHA = Method.MURABAHA.value
 COMPONENTS = INSTALLMENT_COMPONENTS
 
 
-# PostgreSQL's JIT compiles a statement costed past `jit_optimize_above_cost` with LLVM's
-# optimisation and inlining: for the arrears statement over a chunk of 50,000 loans at 1M that
-# took 5.3 s of the statement's 7.2 s. Expressions are still compiled (which pays: 2.0 s
-# without JIT, 1.4 s with it, at 100,000 loans), just not optimised. Run in each chunk's
+# PostgreSQL's JIT compiles a statement costed past `jit_above_cost`. For the full arrears
+# statement over a chunk of 50,000 loans at 1M, LLVM's optimisation and inlining took 5.3 s of
+# the statement's 7.2 s; plain compilation then paid a little (2.0 s without JIT, 1.4 s with
+# it, at 100,000 loans). But a daily date recomputes a few thousand loans a chunk, where
+# compiling cost 250 ms a statement, more than the work: so JIT is off. Run in each chunk's
 # transaction, so the session's settings are untouched after it.
-JIT_SETTINGS = (
-    "SET LOCAL jit_optimize_above_cost = -1",
-    "SET LOCAL jit_inline_above_cost = -1",
-)
+JIT_SETTINGS = ("SET LOCAL jit = off",)
 
 
 @dataclass(frozen=True)

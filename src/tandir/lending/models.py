@@ -614,6 +614,14 @@ class Installment(OrganizationScoped):
                     (models.Q(**{f"{c}_paid__lt": models.F(c)}) for c in INSTALLMENT_COMPONENTS),
                 ),
             ),
+            # What close of business recognises each night (accruals, Murabaha profit): the
+            # installments not recognised yet fallen due by the date, looked up per loan,
+            # without reading the installments recognised before.
+            models.Index(
+                fields=["loan", "due_date"],
+                name="installment_unrecognised",
+                condition=models.Q(recognised=False),
+            ),
             # The penalties charged on a date: the loans close of business recomputes after
             # charging them.
             models.Index(
