@@ -12,7 +12,6 @@ other actions, a run is therefore not one transaction: each chunk is.
 from __future__ import annotations
 
 import datetime
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -23,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tandir.cob import sql
-from tandir.cob.locks import chunk_starts, lock_chunk, lock_loan_ids, organization_lock
+from tandir.cob.locks import lock_chunk, lock_loan_ids, organization_lock
 from tandir.cob.models import STEPS, CobRun, RunStatus, Step
 from tandir.core.errors import NotAllowed, TandirError
 from tandir.ledger.actions import accounts_by_role
@@ -33,8 +32,6 @@ from tandir.orgs.models import Organization, StaffUser
 from tandir.orgs.roles import Right, has_right, is_platform_operator
 
 CHUNK = 50_000
-# Chunks run at once on PostgreSQL, each on its own connection: one per core of a 2-core server.
-WORKERS = 2
 # The run's count of loans the arrears step recomputed; a run that has it kept `past_due_from`.
 RECOMPUTED = "arrears_recomputed"
 ONE_DAY = datetime.timedelta(days=1)
@@ -252,83 +249,21 @@ def _tune() -> None:
             _execute(statement, {})
 
 
-Work = Callable[[dict[str, Any]], dict[str, int]]
-
-
-def _chunks(officer: StaffUser, run: CobRun, work: Work) -> None:
-    """Run `work` over the organisation's loans, a chunk at a time from the run's pointer,
-    adding the counts it returns to the run's. Each chunk is a transaction of its own and is
-    idempotent (run again, it changes nothing more), so after a kill the run resumes from the
-    pointer and at most redoes the chunks that committed after it moved.
-
-    On PostgreSQL `WORKERS` chunks run at once, each on its own connection (one core each);
-    the pointer moves past them once all have committed. Inside an outer transaction (tests),
-    other connections could not see its rows: there the chunks run one after the other, each
-    committing with the pointer moved past it."""
-    if connection.vendor != "postgresql" or connection.in_atomic_block or WORKERS < 2:
-        while True:
-            with transaction.atomic():
-                high = lock_chunk(run.organization_id, run.pointer + 1, CHUNK)
-                if high is None:
-                    return
-                _add(run, _chunk(officer, run, work, run.pointer + 1, high))
-                run.pointer = high
-                run.save(update_fields=["pointer", "counts"])
-            if after_chunk is not None:
-                after_chunk(run)
+def _chunks(officer: StaffUser, run: CobRun, work: Callable[[dict[str, Any]], int]) -> None:
+    """Run `work` over the organisation's loans, a chunk at a time from the run's pointer;
+    each chunk commits with the pointer moved past it."""
     while True:
-        starts = chunk_starts(run.organization_id, run.pointer + 1, CHUNK, WORKERS)
-        if not starts:
-            return
-        done = _at_once(officer, run, work, starts)
-        for result in done:
-            if result is not None:
-                run.pointer = max(run.pointer, result[0])
-                _add(run, result[1])
-        run.save(update_fields=["pointer", "counts"])
+        with transaction.atomic():
+            high = lock_chunk(run.organization_id, run.pointer + 1, CHUNK)
+            if high is None:
+                return
+            _tune()
+            done = work(_params(run, officer, lo=run.pointer + 1, hi=high))
+            run.pointer = high
+            run.counts[run.step] = run.counts.get(run.step, 0) + done
+            run.save(update_fields=["pointer", "counts"])
         if after_chunk is not None:
             after_chunk(run)
-
-
-def _at_once(
-    officer: StaffUser, run: CobRun, work: Work, starts: list[int]
-) -> list[tuple[int, dict[str, int]] | None]:
-    """The chunks starting at `starts`, each in a thread and transaction of its own (the
-    first in this thread, on the run's connection): each one's last loan id and counts."""
-    done: list[tuple[int, dict[str, int]] | None] = [None] * len(starts)
-    failed: list[BaseException] = []
-
-    def one(n: int, low: int) -> None:
-        try:
-            with transaction.atomic():
-                high = lock_chunk(run.organization_id, low, CHUNK)
-                if high is not None:
-                    done[n] = (high, _chunk(officer, run, work, low, high))
-        except BaseException as exc:
-            failed.append(exc)
-        finally:
-            if n:  # a helper thread's own connection; the run's stays open
-                connection.close()
-
-    helpers = [threading.Thread(target=one, args=(n, low)) for n, low in enumerate(starts)]
-    for helper in helpers[1:]:
-        helper.start()
-    one(0, starts[0])
-    for helper in helpers[1:]:
-        helper.join()
-    if failed:
-        raise failed[0]
-    return done
-
-
-def _chunk(officer: StaffUser, run: CobRun, work: Work, low: int, high: int) -> dict[str, int]:
-    _tune()
-    return work(_params(run, officer, lo=low, hi=high))
-
-
-def _add(run: CobRun, counts: dict[str, int]) -> None:
-    for key, n in counts.items():
-        run.counts[key] = run.counts.get(key, 0) + n
 
 
 def _corrections(officer: StaffUser, run: CobRun, dialect: sql.Dialect) -> None:
@@ -394,7 +329,7 @@ def _refresh(
 def _penalties(officer: StaffUser, run: CobRun, dialect: sql.Dialect) -> None:
     selection = sql.Selection()
 
-    def work(params: dict[str, Any]) -> dict[str, int]:
+    def work(params: dict[str, Any]) -> int:
         _execute(sql.PENALTY_WORK, {})
         _execute("DELETE FROM cob_penalty_work", {})
         _execute(sql.penalty_candidates(dialect, selection), params)
@@ -414,7 +349,7 @@ def _penalties(officer: StaffUser, run: CobRun, dialect: sql.Dialect) -> None:
         for loan in holding.order_by("pk"):
             if charge_penalties(officer, loan, as_of=run.business_date):
                 charged += 1
-        return {Step.PENALTIES: charged}
+        return charged
 
     _chunks(officer, run, work)
 
@@ -432,7 +367,7 @@ def _arrears(officer: StaffUser, run: CobRun, dialect: sql.Dialect) -> None:
     selection = sql.Selection(dirty=incremental)
     ops = connection.ops
 
-    def work(params: dict[str, Any]) -> dict[str, int]:
+    def work(params: dict[str, Any]) -> int:
         recomputed = 0
         if incremental:
             assert before is not None
@@ -460,7 +395,8 @@ def _arrears(officer: StaffUser, run: CobRun, dialect: sql.Dialect) -> None:
             loans, late = cursor.fetchone() or (0, 0)
         if not incremental:
             recomputed = int(loans)
-        return {Step.ARREARS: int(late or 0), RECOMPUTED: recomputed}
+        run.counts[RECOMPUTED] = run.counts.get(RECOMPUTED, 0) + recomputed
+        return int(late or 0)
 
     _chunks(officer, run, work)
 
@@ -468,7 +404,7 @@ def _arrears(officer: StaffUser, run: CobRun, dialect: sql.Dialect) -> None:
 def _accruals(officer: StaffUser, run: CobRun, dialect: sql.Dialect) -> None:
     selection = sql.Selection()
 
-    def work(params: dict[str, Any]) -> dict[str, int]:
+    def work(params: dict[str, Any]) -> int:
         _execute(sql.ACCRUAL_WORK, {})
         _execute("DELETE FROM cob_accrual_work", {})
         _execute(sql.accrual_candidates(dialect, selection), params)
@@ -476,7 +412,7 @@ def _accruals(officer: StaffUser, run: CobRun, dialect: sql.Dialect) -> None:
         if due:
             _execute(sql.RECOGNISE, params)
             _post(dialect, sql.accrual_lines(), params)
-        return {Step.ACCRUALS: due}
+        return due
 
     _chunks(officer, run, work)
 
@@ -484,10 +420,8 @@ def _accruals(officer: StaffUser, run: CobRun, dialect: sql.Dialect) -> None:
 def _snapshot(officer: StaffUser, run: CobRun, dialect: sql.Dialect) -> None:
     selection = sql.Selection()
 
-    def work(params: dict[str, Any]) -> dict[str, int]:
-        # Deleted first: a chunk redone after a kill writes its snapshots again.
-        _execute(sql.delete_snapshots(selection), params)
-        return {Step.SNAPSHOT: _execute(sql.insert_snapshots(dialect, selection), params)}
+    def work(params: dict[str, Any]) -> int:
+        return _execute(sql.insert_snapshots(dialect, selection), params)
 
     _chunks(officer, run, work)
 

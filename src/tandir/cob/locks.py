@@ -51,20 +51,6 @@ def lock_chunk(organization_id: int, low: int, size: int) -> int | None:
     return ids[-1][0] if ids else None
 
 
-def chunk_starts(organization_id: int, low: int, size: int, count: int) -> list[int]:
-    """The first loan ids of the organisation's next `count` chunks of `size` loans from id
-    `low` on (fewer near the end; none when no loan is left). Nothing is locked: each chunk's
-    transaction locks its own with `lock_chunk`."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS n FROM lending_loan "
-            "WHERE organization_id = %s AND id >= %s ORDER BY id LIMIT %s) ids "
-            "WHERE (n - 1) %% %s = 0 ORDER BY id",
-            [organization_id, low, size * count, size],
-        )
-        return [row[0] for row in cursor.fetchall()]
-
-
 def lock_loan_ids(organization_id: int, ids: list[int]) -> None:
     """Lock some loans of the organisation, in id order; callers are in a transaction."""
     if connection.vendor != "postgresql" or not ids:
