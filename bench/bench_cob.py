@@ -98,7 +98,6 @@ def _explain(officer: Any, organization: Any, run: Any) -> dict[str, list[str]]:
     from tandir.cob import actions as cob
     from tandir.cob import sql
     from tandir.cob.locks import lock_chunk
-    from tandir.cob.models import CobRun, Step
 
     dialect = cob._dialect(organization.pk)
     params = cob._params(run, officer, lo=1, hi=lock_chunk(organization.pk, 1, cob.CHUNK) or 1)
@@ -107,13 +106,8 @@ def _explain(officer: Any, organization: Any, run: Any) -> dict[str, list[str]]:
     # whose state can have changed, then the others' days past due moved on.
     arrears = [sql.delete_arrears(selection), sql.insert_arrears(dialect, selection)]
     aged: list[str] = []
-    if cob.RECOMPUTED in run.counts and run.counts[cob.RECOMPUTED] < run.counts.get(
-        Step.SNAPSHOT, 0
-    ):
-        before = CobRun.objects.get(
-            organization=organization, business_date=run.business_date - datetime.timedelta(1)
-        )
-        params["since"] = connection.ops.adapt_datefield_value(before.business_date)
+    before = cob.date_before(run)
+    if before is not None:
         params["started"] = connection.ops.adapt_datetimefield_value(before.started_at)
         dirty = sql.Selection(dirty=True)
         marked = [sql.DIRTY_WORK, "DELETE FROM cob_dirty_work", sql.dirty_loans(dialect)]

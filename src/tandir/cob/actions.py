@@ -354,33 +354,32 @@ def _penalties(officer: StaffUser, run: CobRun, dialect: sql.Dialect) -> None:
     _chunks(officer, run, work)
 
 
-def _arrears(officer: StaffUser, run: CobRun, dialect: sql.Dialect) -> None:
-    """Each loan's state on the date. A loan whose state can have changed since the date before
-    is recomputed; the others only move their days past due on. Every loan is recomputed on the
-    first date, and after a date closed by a run that kept no `past_due_from`."""
+def date_before(run: CobRun) -> CobRun | None:
+    """The run that closed the date before `run`'s, if its arrears rows keep `past_due_from`:
+    then `run` recomputes only the loans whose state can have changed since."""
     before = CobRun.objects.filter(
         organization_id=run.organization_id,
         business_date=run.business_date - ONE_DAY,
         status=RunStatus.FINISHED,
     ).first()
-    incremental = before is not None and RECOMPUTED in before.counts
+    return before if before is not None and RECOMPUTED in before.counts else None
+
+
+def _arrears(officer: StaffUser, run: CobRun, dialect: sql.Dialect) -> None:
+    """Each loan's state on the date. A loan whose state can have changed since the date before
+    is recomputed; the others only move their days past due on. Every loan is recomputed on the
+    first date, and after a date closed by a run that kept no `past_due_from`."""
+    before = date_before(run)
+    incremental = before is not None
     selection = sql.Selection(dirty=incremental)
-    ops = connection.ops
+    started = connection.ops.adapt_datetimefield_value(before.started_at) if before else None
 
     def work(params: dict[str, Any]) -> int:
         recomputed = 0
         if incremental:
-            assert before is not None
             _execute(sql.DIRTY_WORK, {})
             _execute("DELETE FROM cob_dirty_work", {})
-            _execute(
-                sql.dirty_loans(dialect),
-                {
-                    **params,
-                    "since": ops.adapt_datefield_value(before.business_date),
-                    "started": ops.adapt_datetimefield_value(before.started_at),
-                },
-            )
+            _execute(sql.dirty_loans(dialect), {**params, "started": started})
             recomputed = _count("cob_dirty_work")
         _execute(sql.delete_arrears(selection), params)
         _execute(sql.insert_arrears(dialect, selection), params)

@@ -326,14 +326,13 @@ DIRTY_WORK = "CREATE TEMPORARY TABLE IF NOT EXISTS cob_dirty_work (loan_id BIGIN
 
 
 def dirty_loans(d: Dialect) -> str:
-    """The loans of a chunk whose state can have changed since the date before (`%(since)s`,
-    closed by a run that started at `%(started)s`): into `cob_dirty_work`. Each part reads an
-    index by organisation and date."""
+    """The loans of a chunk whose state can have changed since the date before (closed by a
+    run that started at `%(started)s`): into `cob_dirty_work`. Each part reads an index by
+    organisation and date."""
     chunk = "organization_id = %(org)s AND {} BETWEEN %(lo)s AND %(hi)s"
-    since = "CAST(%(since)s AS date)" if d.postgresql else "%(since)s"
     return f"""INSERT INTO cob_dirty_work (loan_id)
 SELECT loan_id FROM lending_installment
-  WHERE {chunk.format("loan_id")} AND due_date >= {since} AND due_date < {d.day}
+  WHERE {chunk.format("loan_id")} AND due_date = {d.days_before("1")}
 UNION
 SELECT loan_id FROM lending_installment
   WHERE {chunk.format("loan_id")} AND penalty_charged_on = {d.day}
