@@ -28,6 +28,7 @@ from tests.factories import register
 from tests.lending_factories import DISBURSED, Lending, disbursed_loan, product
 
 D = Decimal
+DAY = datetime.timedelta(days=1)
 
 
 def rows_of(loan: Loan) -> list[Installment]:
@@ -70,6 +71,25 @@ def test_reversing_a_payment_allocates_the_later_ones_again(lending: Lending) ->
     assert earlier.reversed_by == lending.accountant
     with pytest.raises(Conflict):
         actions.reverse_repayment(lending.accountant, earlier, reason="again")
+
+
+def test_a_payment_before_a_rescheduling_cannot_be_reversed(lending: Lending) -> None:
+    loan = disbursed_loan(lending, lending.declining)
+    payment = pay(lending, loan, "94.56", rows_of(loan)[0].due_date, "a")
+    change = actions.request_change(
+        lending.officer, loan, kind=ChangeKind.RESCHEDULE, reason="Harvest failed",
+        terms={"term": 18},
+    )  # fmt: skip
+    actions.decide_change(
+        lending.committee, change, approve=True, on=rows_of(loan)[0].due_date + DAY
+    )
+    before = [(row.pk, row.unpaid) for row in rows_of(loan)]
+    with pytest.raises(Conflict) as refused:
+        actions.reverse_repayment(lending.accountant, payment, reason="Transfer returned")
+    assert refused.value.code == "before_schedule"
+    payment.refresh_from_db()
+    assert payment.reversed_at is None
+    assert [(row.pk, row.unpaid) for row in rows_of(loan)] == before
 
 
 def test_a_loan_officer_may_not_reverse_a_payment(lending: Lending) -> None:

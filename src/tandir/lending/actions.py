@@ -1522,6 +1522,17 @@ def reverse_repayment(officer: StaffUser, repayment: Repayment, *, reason: str) 
         ):
             ledger.reverse_entry(officer, entry, entry_date=today, memo=reason)
     else:
+        if locked.schedule_from and payment.value_date < locked.schedule_from:
+            # The rescheduling took the loan as it stood, this payment included, into the
+            # schedule in force; reversing it would rewrite that schedule.
+            raise Conflict(
+                _(
+                    "This repayment is dated before the loan's current schedule began "
+                    "(%(day)s): it cannot be reversed."
+                )
+                % {"day": locked.schedule_from},
+                code="before_schedule",
+            )
         rows = lock_installments(locked)
         history = _history(locked, rows)
         result = reverse_payment(history, payment.reference)
