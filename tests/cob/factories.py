@@ -7,7 +7,7 @@ import datetime
 from decimal import Decimal
 from typing import Any
 
-from tandir.cob.models import LoanSnapshot, PortfolioDay
+from tandir.cob.models import BUCKET_COLUMNS, LoanSnapshot, PortfolioDay
 from tandir.ledger.models import JournalLine
 from tandir.lending import actions
 from tandir.lending.models import Installment, Loan, LoanProduct
@@ -56,12 +56,11 @@ def snapshot_rows(organization_id: int) -> list[tuple[Any, ...]]:
 
 
 def rollup_rows(organization_id: int) -> list[tuple[Any, ...]]:
-    """The `PortfolioDay` rows close of business wrote, in order."""
-    return [
-        (day, branch, currency, loans, late, glp, overdue, par1, par30, par90)
-        for day, branch, currency, loans, late, *amounts in PortfolioDay.objects.filter(
-            organization_id=organization_id
-        )
+    """The `PortfolioDay` stock close of business wrote, in order (rows of branches with active
+    loans: a branch whose loans are all repaid keeps a row for its repayment rates)."""
+    bucket_fields = [field for pair in BUCKET_COLUMNS.values() for field in pair]
+    return list(
+        PortfolioDay.objects.filter(organization_id=organization_id, loans__gt=0)
         .order_by("business_date", "branch_id", "currency")
         .values_list(
             "business_date",
@@ -74,26 +73,49 @@ def rollup_rows(organization_id: int) -> list[tuple[Any, ...]]:
             "par1",
             "par30",
             "par90",
+            "borrowers",
+            "officers",
+            *bucket_fields,
         )
-        for glp, overdue, par1, par30, par90 in [amounts]
-    ]
+    )
 
 
 def summed_snapshots(organization_id: int) -> list[tuple[Any, ...]]:
     """The same sums worked out here from the snapshots, by the PAR definition (more than N
-    days past due, or renegotiated)."""
+    days past due, or renegotiated); each borrower and officer counted in the lowest-numbered
+    branch where they hold a loan of the day in the currency."""
     sums: dict[tuple[Any, ...], list[Any]] = {}
-    for s in LoanSnapshot.objects.filter(organization_id=organization_id):
+    snapshots = list(
+        LoanSnapshot.objects.filter(organization_id=organization_id)
+        .select_related("loan")
+        .order_by("loan_id")
+    )
+    home: dict[tuple[Any, ...], int] = {}  # (day, currency, who) -> lowest branch
+    for s in snapshots:
+        for who in (("borrower", s.loan.beneficiary_id), ("officer", s.officer_id)):
+            key = (s.business_date, s.currency, *who)
+            if who[1] is not None:
+                home[key] = min(home.get(key, s.branch_id), s.branch_id)
+    for s in snapshots:
         row = sums.setdefault(
-            (s.business_date, s.branch_id, s.currency), [0, 0, D(0), D(0), D(0), D(0), D(0)]
+            (s.business_date, s.branch_id, s.currency),
+            [0, 0, D(0), D(0), D(0), D(0), D(0), 0, 0]
+            + [value for _ in BUCKET_COLUMNS for value in (0, D(0))],
         )
         row[0] += 1
         row[1] += 1 if s.days_past_due > 0 else 0
         row[2] += s.outstanding_principal
         row[3] += s.overdue_principal
-        for at, days in ((4, 0), (5, 30), (6, 90)):
+        for at, days in ((4, 1), (5, 30), (6, 90)):
             if s.days_past_due > days or s.renegotiated:
                 row[at] += s.outstanding_principal
+    for (day, currency, kind, _id), branch in home.items():
+        sums[day, branch, currency][7 if kind == "borrower" else 8] += 1
+    for s in snapshots:
+        row = sums[s.business_date, s.branch_id, s.currency]
+        at = 9 + 2 * list(BUCKET_COLUMNS).index(s.bucket)
+        row[at] += 1
+        row[at + 1] += s.outstanding_principal
     return [key + tuple(row) for key, row in sorted(sums.items())]
 
 

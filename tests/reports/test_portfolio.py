@@ -203,3 +203,23 @@ def test_the_monthly_series_has_every_month_end_once_and_ends_on_the_date(
         assert (day + datetime.timedelta(days=1)).day == 1  # the last day of its month
     months = (as_of.year - start.year) * 12 + as_of.month - start.month
     assert len(ends) == months + 1
+
+
+def test_the_whole_organisation_on_closed_dates_reads_only_the_days_rows(book: Book) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    close_through(book.lending, AS_OF)
+    org = book.world.org
+    with CaptureQueriesContext(connection) as queries:
+        report = portfolio_report(org, as_of=AS_OF, date_from=PERIOD_FROM)
+    # The runs of the date, of the day before the period and of the period; the two days'
+    # rows; the period's flows; the write-offs.
+    assert len(queries) == 7
+    statements = " ".join(q["sql"] for q in queries.captured_queries)
+    assert "cob_loansnapshot" not in statements and "lending_installment" not in statements
+    narrowed = portfolio_report(
+        org, as_of=AS_OF, date_from=PERIOD_FROM, branch_ids=[book.world.branch_a.pk]
+    )
+    assert report.source == narrowed.source == "snapshot"
+    assert report.as_json()["by_currency"] == narrowed.as_json()["by_currency"]

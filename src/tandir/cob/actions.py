@@ -34,6 +34,9 @@ from tandir.orgs.roles import Right, has_right, is_platform_operator
 CHUNK = 50_000
 # The run's count of loans the arrears step recomputed; a run that has it kept `past_due_from`.
 RECOMPUTED = "arrears_recomputed"
+# The run's mark that its `PortfolioDay` rows hold the repayment-rate flows and the counts of
+# borrowers and buckets (dates closed before those columns existed have none).
+FLOWS = "portfolio_flows"
 ONE_DAY = datetime.timedelta(days=1)
 # Tests set this to stop a run after a chunk, as a kill would.
 after_chunk: Callable[[CobRun], None] | None = None
@@ -300,17 +303,16 @@ def _refresh(
 ) -> int:
     if not changed:
         return 0
-    days = list(
+    runs = list(
         CobRun.objects.filter(
             organization=organization,
             status=RunStatus.FINISHED,
             business_date__gte=min(changed.values()),
-        )
-        .order_by("business_date")
-        .values_list("business_date", flat=True)
+        ).order_by("business_date")
     )
     ops = connection.ops
-    for day in days:
+    for run in runs:
+        day = run.business_date
         ids = sorted(pk for pk, since in changed.items() if since <= day)
         selection = sql.Selection(tuple(ids))
         params = {"org": organization.pk, "day": ops.adapt_datefield_value(day)}
@@ -321,9 +323,11 @@ def _refresh(
             _execute(sql.insert_arrears(dialect, selection), params)
             _execute(sql.delete_snapshots(selection), params)
             _execute(sql.insert_snapshots(dialect, selection), params)
-            _execute(sql.DELETE_ROLLUP, params)
-            _execute(sql.insert_rollup(dialect), params)
-    return len(days)
+            _write_rollup(organization.pk, dialect, day)
+            if FLOWS not in run.counts:  # a date closed before the flows were kept
+                run.counts[FLOWS] = 1
+                run.save(update_fields=["counts"])
+    return len(runs)
 
 
 def _penalties(officer: StaffUser, run: CobRun, dialect: sql.Dialect) -> None:
@@ -428,10 +432,34 @@ def _snapshot(officer: StaffUser, run: CobRun, dialect: sql.Dialect) -> None:
 def _rollup(officer: StaffUser, run: CobRun, dialect: sql.Dialect) -> None:
     """The day's figures per branch, from its snapshots: one statement over the whole
     organisation (a GROUP BY of one day), replaced whole if the step runs again."""
-    params = _params(run, officer)
     with transaction.atomic():
-        _execute(sql.DELETE_ROLLUP, params)
-        run.counts[Step.ROLLUP] = _execute(sql.insert_rollup(dialect), params)
+        run.counts[Step.ROLLUP] = _write_rollup(run.organization_id, dialect, run.business_date)
+        run.counts[FLOWS] = 1
+
+
+def _write_rollup(organization_id: int, dialect: sql.Dialect, day: datetime.date) -> int:
+    """The date's `PortfolioDay` rows, replaced whole: the stock from its snapshots, and the
+    repayment-rate flows carried on from the date before when it has them (`sql.upsert_flows`).
+    Returns the number of rows with active loans."""
+    ops = connection.ops
+    params = {
+        "org": organization_id,
+        "day": ops.adapt_datefield_value(day),
+        "before": ops.adapt_datefield_value(day - ONE_DAY),
+    }
+    carried = CobRun.objects.filter(
+        organization_id=organization_id,
+        business_date=day - ONE_DAY,
+        status=RunStatus.FINISHED,
+        counts__has_key=FLOWS,
+    ).exists()
+    _execute(sql.DELETE_ROLLUP, params)
+    rows = _execute(sql.insert_rollup(dialect), params)
+    for statement in sql.COUNT_ONCE:
+        _execute(statement, params)
+    _execute(sql.upsert_flows(dialect, carried=carried), params)
+    _execute(sql.ZERO_FLOWS, params)
+    return rows
 
 
 def _nothing(officer: StaffUser, run: CobRun, dialect: sql.Dialect) -> None:

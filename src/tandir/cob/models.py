@@ -135,6 +135,9 @@ class LoanSnapshot(OrganizationScoped):
         "orgs.Organization", verbose_name=_("organisation"), **SNAPSHOT_REFERENCE
     )
     loan = models.ForeignKey("lending.Loan", **SNAPSHOT_REFERENCE)
+    # The borrower, so that a day's distinct borrowers are counted without joining the loans;
+    # null on the snapshots of dates closed before it was kept.
+    beneficiary = models.ForeignKey("registry.Beneficiary", null=True, **SNAPSHOT_REFERENCE)
     business_date = models.DateField()
     branch = models.ForeignKey("orgs.Branch", **SNAPSHOT_REFERENCE)
     officer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, **SNAPSHOT_REFERENCE)
@@ -162,6 +165,22 @@ class LoanSnapshot(OrganizationScoped):
         indexes = [models.Index(fields=["organization", "business_date"], name="snapshot_org_day")]
 
 
+def amount_column() -> Any:
+    return models.DecimalField(max_digits=22, decimal_places=3, null=True)
+
+
+# The ageing bucket's columns of a `PortfolioDay`: number of loans and their balance.
+BUCKET_COLUMNS = {
+    "current": ("loans_current", "balance_current"),
+    "1-30": ("loans_1_30", "balance_1_30"),
+    "31-60": ("loans_31_60", "balance_31_60"),
+    "61-90": ("loans_61_90", "balance_61_90"),
+    "91-180": ("loans_91_180", "balance_91_180"),
+    "181-365": ("loans_181_365", "balance_181_365"),
+    ">365": ("loans_over_365", "balance_over_365"),
+}
+
+
 class PortfolioDay(OrganizationScoped):
     """One branch's portfolio in one currency on one closed business date: the day's snapshots
     summed by close of business (its last step). What reads many dates at once (the dashboard's
@@ -178,6 +197,36 @@ class PortfolioDay(OrganizationScoped):
     par1 = models.DecimalField(max_digits=22, decimal_places=3)
     par30 = models.DecimalField(max_digits=22, decimal_places=3)
     par90 = models.DecimalField(max_digits=22, decimal_places=3)
+    # Null on the rows of dates closed before these columns existed: a report reads those
+    # dates from the snapshots and the records instead.
+    #
+    # Each borrower and officer counted once in the organisation: in the lowest-numbered
+    # branch where they hold an active loan of the currency, so that the branches' rows add up
+    # to the organisation's distinct counts.
+    borrowers = models.PositiveIntegerField(null=True)
+    officers = models.PositiveIntegerField(null=True)
+    loans_current = models.PositiveIntegerField(null=True)
+    balance_current = amount_column()
+    loans_1_30 = models.PositiveIntegerField(null=True)
+    balance_1_30 = amount_column()
+    loans_31_60 = models.PositiveIntegerField(null=True)
+    balance_31_60 = amount_column()
+    loans_61_90 = models.PositiveIntegerField(null=True)
+    balance_61_90 = amount_column()
+    loans_91_180 = models.PositiveIntegerField(null=True)
+    balance_91_180 = amount_column()
+    loans_181_365 = models.PositiveIntegerField(null=True)
+    balance_181_365 = amount_column()
+    loans_over_365 = models.PositiveIntegerField(null=True)
+    balance_over_365 = amount_column()
+    # The repayment rates' flows (`tandir.reports.definitions`), under the schedule in force
+    # on the day, of the loans' current branch: principal and charge that fell due on the day
+    # and what was paid on it by then (the on-time rate of a period sums these), and the
+    # cumulative rate's figures as of the day (fell due by the day, collected on it by the day).
+    fell_due = amount_column()
+    paid_on_time = amount_column()
+    fell_due_to_date = amount_column()
+    collected_to_date = amount_column()
 
     class Meta:
         constraints = [

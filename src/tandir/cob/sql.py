@@ -16,11 +16,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tandir.cob.models import BUCKET_COLUMNS
 from tandir.engine import Method
 from tandir.engine.money import minor_unit
 from tandir.lending.models import INSTALLMENT_COMPONENTS
 
 DISBURSED = "('active', 'overpaid', 'closed', 'written_off')"
+# PAR's thresholds: more than 1, 30 and 90 days past due (`tandir.reports.definitions`).
+PAR_DAYS = (1, 30, 90)
 ISLAMIC_METHODS = [m.value for m in Method if m.is_islamic]
 ISLAMIC = "(" + ", ".join(f"'{m}'" for m in ISLAMIC_METHODS) + ")"
 MURABAHA = Method.MURABAHA.value
@@ -368,11 +371,11 @@ def delete_snapshots(selection: Selection) -> str:
 
 def insert_snapshots(d: Dialect, selection: Selection) -> str:
     """The day's snapshot of the loans of the selection, from their arrears state."""
-    return f"""INSERT INTO cob_loansnapshot (organization_id, loan_id, business_date, branch_id,
-  officer_id, product_version_id, product_id, sector, currency, borrower_sex, target_groups,
-  outstanding_principal, overdue_principal, overdue_charge, days_past_due, bucket,
-  renegotiated, status)
-SELECT l.organization_id, l.id, %(day)s, l.branch_id, l.officer_id,
+    return f"""INSERT INTO cob_loansnapshot (organization_id, loan_id, beneficiary_id,
+  business_date, branch_id, officer_id, product_version_id, product_id, sector, currency,
+  borrower_sex, target_groups, outstanding_principal, overdue_principal, overdue_charge,
+  days_past_due, bucket, renegotiated, status)
+SELECT l.organization_id, l.id, l.beneficiary_id, %(day)s, l.branch_id, l.officer_id,
   l.product_version_id, v.product_id, l.sector, l.currency, b.sex,
   COALESCE((
     SELECT SUM({d.bit("t.targetgroup_id")}) FROM registry_beneficiarytargetgroup t
@@ -394,24 +397,215 @@ DELETE_ROLLUP = (
 
 
 def insert_rollup(d: Dialect) -> str:
-    """The day's `PortfolioDay` rows: its snapshots summed per branch and currency."""
+    """The day's `PortfolioDay` rows: its snapshots summed per branch and currency, in one
+    pass (borrowers and officers are counted after, by `COUNT_ONCE`)."""
+    balance = d.num("outstanding_principal")
 
     def at_risk(days: int) -> str:
         return d.out(
             f"SUM(CASE WHEN days_past_due > {days} OR renegotiated = TRUE "
-            f"THEN {d.num('outstanding_principal')} ELSE 0 END)"
+            f"THEN {balance} ELSE 0 END)"
         )
 
+    def in_bucket(bucket: str, value: str) -> str:
+        return f"SUM(CASE WHEN bucket = '{bucket}' THEN {value} ELSE 0 END)"
+
+    bucket_columns = ", ".join(f"{loans}, {amount}" for loans, amount in BUCKET_COLUMNS.values())
+    buckets = ",\n  ".join(
+        f"{in_bucket(bucket, '1')}, {d.out(in_bucket(bucket, balance))}"
+        for bucket in BUCKET_COLUMNS
+    )
     return f"""INSERT INTO cob_portfolioday (organization_id, business_date, branch_id, currency,
-  loans, loans_in_arrears, gross_loan_portfolio, overdue_principal, par1, par30, par90)
+  loans, loans_in_arrears, gross_loan_portfolio, overdue_principal, par1, par30, par90,
+  borrowers, officers, {bucket_columns})
 SELECT organization_id, business_date, branch_id, currency, COUNT(*),
   SUM(CASE WHEN days_past_due > 0 THEN 1 ELSE 0 END),
-  {d.out(f"SUM({d.num('outstanding_principal')})")},
+  {d.out(f"SUM({balance})")},
   {d.out(f"SUM({d.num('overdue_principal')})")},
-  {at_risk(0)}, {at_risk(30)}, {at_risk(90)}
+  {at_risk(PAR_DAYS[0])}, {at_risk(PAR_DAYS[1])}, {at_risk(PAR_DAYS[2])}, 0, 0,
+  {buckets}
 FROM cob_loansnapshot
 WHERE organization_id = %(org)s AND business_date = %(day)s
 GROUP BY organization_id, business_date, branch_id, currency"""
+
+
+# Each borrower (officer) counted once in the organisation: in the lowest-numbered branch where
+# they hold an active loan of the currency, so that the branches' rows add up to the distinct
+# count. Plain aggregates (no join back to the snapshots): a date's snapshots were written a
+# moment before, and PostgreSQL may not have their statistics yet.
+COUNT_ONCE = [
+    f"""UPDATE cob_portfolioday SET {column} = f.n
+FROM (
+  SELECT g.branch_id, g.currency, COUNT(*) AS n FROM (
+    SELECT MIN(s.branch_id) AS branch_id, s.currency
+    FROM cob_loansnapshot s
+    WHERE s.organization_id = %(org)s AND s.business_date = %(day)s {where}
+    GROUP BY {who}, s.currency
+  ) g
+  GROUP BY g.branch_id, g.currency
+) f
+WHERE cob_portfolioday.organization_id = %(org)s AND cob_portfolioday.business_date = %(day)s
+  AND cob_portfolioday.branch_id = f.branch_id AND cob_portfolioday.currency = f.currency"""
+    for column, where, who in (
+        # A snapshot written before the borrower was kept finds it through its loan.
+        (
+            "borrowers",
+            "",
+            "COALESCE(s.beneficiary_id, "
+            "(SELECT l.beneficiary_id FROM lending_loan l WHERE l.id = s.loan_id))",
+        ),
+        ("officers", "AND s.officer_id IS NOT NULL", "s.officer_id"),
+    )
+]
+
+
+# --- Repayment-rate flows ---------------------------------------------------------------------
+#
+# The repayment rates (`tandir.reports.portfolio.repayment_rates`) as of a date read every
+# installment that fell due by then: 10 s at a million loans. Close of business keeps their
+# figures per day instead, in `PortfolioDay`: what fell due on the day and what was paid on it
+# by then (summed over a period, the on-time rate), and the cumulative rate's figures as of
+# the day, carried from the day before with the day's flows added. A loan whose rescheduling
+# takes effect on the day changes which schedule counts for its past installments: its share
+# of the cumulative figures is recomputed as of the day and as of the day before, and the
+# difference added.
+#
+# Expressions over a loan `s` (from `loan_selection`) and its installment `i`, for a date
+# given as SQL (`day`), shared with the report's direct computation.
+
+
+def in_force(day: str) -> str:
+    """The installment belongs to the schedule in force on the date: the current one from the
+    day it began, else the one it replaced."""
+    return (
+        f"((i.version = s.cur AND (s.sfrom IS NULL OR s.sfrom <= {day})) "
+        f"OR (i.version = s.cur - 1 AND s.sfrom > {day}))"
+    )
+
+
+def replaced(day: str) -> str:
+    """The installment belongs to a schedule a rescheduling replaced by the date: it counts at
+    what was paid on it (its unpaid rest was carried into the new schedule)."""
+    return f"(i.version = s.cur - 1 AND s.sfrom <= {day})"
+
+
+# A written-off loan's installments count up to its write-off.
+KEPT = "(s.status <> 'written_off' OR s.closed_on IS NULL OR i.due_date <= s.closed_on)"
+
+
+def _loans_sql(day: str, where: str) -> str:
+    return f"""SELECT l.id, l.branch_id, l.currency, l.schedule_version AS cur,
+    l.schedule_from AS sfrom, l.status, l.closed_on
+  FROM lending_loan l
+  WHERE l.organization_id = %(org)s AND l.disbursed_on <= {day} AND l.status IN {DISBURSED}
+    {where}"""
+
+
+def _cumulative_rows(d: Dialect, day: str, loans: str, sign: str) -> str:
+    """Rows (branch, currency, 0, 0, fell due, collected) that sum to the cumulative rate's
+    figures as of `day` of the loans `loans` (a CTE of `_loans_sql`), times `sign`."""
+    owed = f"({d.num('i.principal')} + {d.num('i.charge')})"
+    paid = f"({d.num('i.principal_paid')} + {d.num('i.charge_paid')})"
+    counted = f"({in_force(day)} OR {replaced(day)}) AND {KEPT}"
+    negated = "-1" if sign == "1" else "1"
+    return f"""SELECT s.branch_id, s.currency, 0 AS due, 0 AS on_time,
+    {sign} * CASE WHEN {in_force(day)} THEN {owed} ELSE {paid} END AS due_to_date,
+    {sign} * {paid} AS collected
+  FROM {loans} s JOIN lending_installment i ON i.loan_id = s.id
+  WHERE i.due_date <= {day} AND {counted}
+  UNION ALL
+  SELECT s.branch_id, s.currency, 0, 0, 0, {negated} * {d.num("al.amount")}
+  FROM {loans} s
+  JOIN lending_application a ON a.loan_id = s.id
+  JOIN lending_applicationline al ON al.application_id = a.id
+  JOIN lending_installment i ON i.loan_id = s.id AND i.number = al.number
+    AND i.version = CASE WHEN s.sfrom IS NULL OR a.applied_on >= s.sfrom
+      THEN s.cur ELSE s.cur - 1 END
+  WHERE a.is_active = TRUE AND a.applied_on > {day} AND al.component IN ('principal', 'charge')
+    AND i.due_date <= {day} AND {counted}"""
+
+
+def upsert_flows(d: Dialect, *, carried: bool) -> str:
+    """The day's repayment-rate figures into its `PortfolioDay` rows (made by `insert_rollup`
+    first; a branch with figures but no active loan gets a row of its own). `carried`: the day
+    before was closed with these figures, so the cumulative ones carry on from it; otherwise
+    they are computed whole as of the day (the first date, or the first after an upgrade)."""
+    day = d.day
+    before = "CAST(%(before)s AS date)" if d.postgresql else "%(before)s"
+    owed = f"({d.num('i.principal')} + {d.num('i.charge')})"
+    paid = f"({d.num('i.principal_paid')} + {d.num('i.charge_paid')})"
+    counted = f"({in_force(day)} OR {replaced(day)}) AND {KEPT}"
+    # A loan whose rescheduling takes effect on the day: its cumulative share is recomputed.
+    moved = "(s.sfrom IS NOT NULL AND s.sfrom = " + day + ")"
+    regular = f"CASE WHEN {moved} THEN 0 ELSE 1 END" if carried else "0"
+    if carried:
+        cumulative = f"""
+  UNION ALL
+  SELECT p.branch_id, p.currency, 0, 0, {d.num("p.fell_due_to_date")},
+    {d.num("p.collected_to_date")}
+  FROM cob_portfolioday p
+  WHERE p.organization_id = %(org)s AND p.business_date = {before}
+  UNION ALL
+  {_cumulative_rows(d, day, "moved_today", "1")}
+  UNION ALL
+  {_cumulative_rows(d, before, "moved_before", "-1")}"""
+        moved_ctes = f""",
+moved_today AS ({_loans_sql(day, "AND l.schedule_from = " + day)}),
+moved_before AS ({_loans_sql(before, "AND l.schedule_from = " + day)})"""
+    else:
+        cumulative = f"""
+  UNION ALL
+  {_cumulative_rows(d, day, "loans", "1")}"""
+        moved_ctes = ""
+    return f"""INSERT INTO cob_portfolioday (organization_id, business_date, branch_id, currency,
+  loans, loans_in_arrears, gross_loan_portfolio, overdue_principal, par1, par30, par90,
+  borrowers, officers, {", ".join(c for pair in BUCKET_COLUMNS.values() for c in pair)},
+  fell_due, paid_on_time, fell_due_to_date, collected_to_date)
+WITH loans AS NOT MATERIALIZED ({_loans_sql(day, "")}),
+later AS MATERIALIZED (
+  SELECT s.branch_id, s.currency, a.applied_on, al.number, {d.num("al.amount")} AS amount,
+    s.id AS loan_id, s.cur, s.sfrom, s.status, s.closed_on,
+    CASE WHEN s.sfrom IS NULL OR a.applied_on >= s.sfrom THEN s.cur ELSE s.cur - 1 END
+      AS version
+  FROM lending_application a
+  JOIN loans s ON s.id = a.loan_id
+  JOIN lending_applicationline al ON al.application_id = a.id
+  WHERE a.organization_id = %(org)s AND a.is_active = TRUE AND a.applied_on >= {day}
+    AND al.component IN ('principal', 'charge')
+){moved_ctes}
+SELECT %(org)s, {day}, f.branch_id, f.currency, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  {", ".join("0" for pair in BUCKET_COLUMNS.values() for c in pair)},
+  {d.out("SUM(f.due)")}, {d.out("SUM(f.on_time)")}, {d.out("SUM(f.due_to_date)")},
+  {d.out("SUM(f.collected)")}
+FROM (
+  SELECT s.branch_id, s.currency,
+    CASE WHEN {in_force(day)} THEN {owed} ELSE {paid} END AS due, {paid} AS on_time,
+    {regular} * CASE WHEN {in_force(day)} THEN {owed} ELSE {paid} END AS due_to_date,
+    {regular} * {paid} AS collected
+  FROM loans s JOIN lending_installment i ON i.loan_id = s.id
+  WHERE i.organization_id = %(org)s AND i.due_date = {day} AND {counted}
+  UNION ALL
+  SELECT s.branch_id, s.currency, 0, -1 * s.amount, 0, -1 * {regular} * s.amount
+  FROM later s JOIN lending_installment i
+    ON i.loan_id = s.loan_id AND i.version = s.version AND i.number = s.number
+  WHERE s.applied_on > {day} AND i.due_date = {day} AND {counted}
+  UNION ALL
+  SELECT s.branch_id, s.currency, 0, 0, 0, {regular} * s.amount
+  FROM later s JOIN lending_installment i
+    ON i.loan_id = s.loan_id AND i.version = s.version AND i.number = s.number
+  WHERE s.applied_on = {day} AND i.due_date < {day} AND {counted}{cumulative}
+) f
+WHERE TRUE
+GROUP BY f.branch_id, f.currency
+ON CONFLICT (organization_id, business_date, branch_id, currency) DO UPDATE SET
+  fell_due = excluded.fell_due, paid_on_time = excluded.paid_on_time,
+  fell_due_to_date = excluded.fell_due_to_date, collected_to_date = excluded.collected_to_date"""
+
+
+# A branch with active loans and no flow of the day (nor before): its figures are zero.
+ZERO_FLOWS = """UPDATE cob_portfolioday SET fell_due = 0, paid_on_time = 0, fell_due_to_date = 0,
+  collected_to_date = 0
+WHERE organization_id = %(org)s AND business_date = %(day)s AND fell_due IS NULL"""
 
 
 # --- Penalties ------------------------------------------------------------------------------

@@ -22,8 +22,12 @@ from typing import Any
 from django.db import connection
 from django.db.models import Q, QuerySet
 
-from tandir.cob.models import CobRun, RunStatus
-from tandir.cob.sql import Dialect
+from tandir.cob.actions import FLOWS
+from tandir.cob.models import BUCKET_COLUMNS, CobRun, RunStatus
+from tandir.cob.sql import KEPT, Dialect
+from tandir.cob.sql import PAR_DAYS as sql_par_days
+from tandir.cob.sql import in_force as sql_in_force
+from tandir.cob.sql import replaced as sql_replaced
 from tandir.engine.arrears import AgeingBucket
 from tandir.lending.models import Loan, LoanStatus
 from tandir.lending.portfolio import portfolio_as_of
@@ -32,7 +36,7 @@ from tandir.orgs.models import Organization
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 CENT = Decimal("0.01")
-PAR_DAYS = (1, 30, 90)
+PAR_DAYS = sql_par_days  # more than 1, 30 and 90 days past due
 BUCKETS = [bucket.value for bucket in AgeingBucket]
 DISBURSED = "('active', 'overpaid', 'closed', 'written_off')"
 # The dimensions a report can be broken down by ("month" is the monthly series).
@@ -274,12 +278,9 @@ def repayment_rates(
 )"""
     # The schedule in force on the date: the current one from the day it began, else the one
     # it replaced. A written-off loan's installments count up to its write-off.
-    in_force = (
-        f"((i.version = s.cur AND (s.sfrom IS NULL OR s.sfrom <= {day})) "
-        f"OR (i.version = s.cur - 1 AND s.sfrom > {day}))"
-    )
-    replaced = f"(i.version = s.cur - 1 AND s.sfrom <= {day})"
-    kept = "(s.status <> 'written_off' OR s.closed_on IS NULL OR i.due_date <= s.closed_on)"
+    in_force = sql_in_force(day)
+    replaced = sql_replaced(day)
+    kept = KEPT
     owed = f"({d.num('i.principal')} + {d.num('i.charge')})"
     paid_cols = f"({d.num('i.principal_paid')} + {d.num('i.charge_paid')})"
     # What fell due, and what the installments' paid columns hold (every allocation, of any
@@ -349,6 +350,41 @@ GROUP BY s.currency"""
             # A replaced schedule's installments are due at what was paid on them.
             on_time=Ratio(paid_period - after_due, owed_period + replaced_period),
             cumulative=Ratio(paid_total - after_as_of, owed_total + replaced_total),
+            written_off_in_period=in_period,
+            written_off_to_date=to_date,
+        )
+    return RepaymentRates(date_from, as_of, by_currency)
+
+
+def _rates_from_days(
+    organization: Organization, *, date_from: datetime.date, as_of: datetime.date
+) -> RepaymentRates:
+    """The organisation's repayment rates from the flows close of business kept per day in
+    `PortfolioDay` (`tandir.cob.sql.upsert_flows`): every date of the period closed with them.
+    The same figures `repayment_rates` computes from the schedules, except for a loan whose
+    rescheduling took effect within the period: here its installments that fell due before
+    count as they stood on their due date (docs/decisions.md, "Repayment rates")."""
+    d = _dialect()
+    day = _day(d)
+    sql = f"""
+SELECT p.currency, SUM({d.num("p.fell_due")}), SUM({d.num("p.paid_on_time")}),
+  SUM(CASE WHEN p.business_date = {day} THEN {d.num("p.fell_due_to_date")} ELSE 0 END),
+  SUM(CASE WHEN p.business_date = {day} THEN {d.num("p.collected_to_date")} ELSE 0 END)
+FROM cob_portfolioday p
+WHERE p.organization_id = %s AND p.business_date BETWEEN {day} AND {day}
+GROUP BY p.currency"""
+    flows = {
+        currency: [_amount(v, d) for v in values]
+        for currency, *values in _fetch(sql, (as_of, as_of, organization.pk, date_from, as_of))
+    }
+    written = _written_off(Loan.objects.filter(organization=organization), date_from, as_of)
+    by_currency = {}
+    for currency in sorted(set(flows) | set(written)):
+        fell_due, on_time, due_to_date, collected = flows.get(currency, [ZERO] * 4)
+        in_period, to_date = written.get(currency, (ZERO, ZERO))
+        by_currency[currency] = CurrencyRates(
+            on_time=Ratio(on_time, fell_due),
+            cumulative=Ratio(collected, due_to_date),
             written_off_in_period=in_period,
             written_off_to_date=to_date,
         )
@@ -427,7 +463,12 @@ def portfolio_report(
     source, totals = stock(organization, as_of, branch_list, loans)
     before = as_of if date_from == as_of else date_from - datetime.timedelta(days=1)
     _, opening = stock(organization, before, branch_list, loans)
-    rates = repayment_rates(selected, date_from=date_from, as_of=as_of)
+    closed = _closed_runs(organization, date_from, as_of)
+    whole = branch_list is None and loans is None
+    if whole and len(closed) == (as_of - date_from).days + 1 and all(closed.values()):
+        rates = _rates_from_days(organization, date_from=date_from, as_of=as_of)
+    else:
+        rates = repayment_rates(selected, date_from=date_from, as_of=as_of)
     by_currency = {}
     no_rates = CurrencyRates(Ratio(ZERO, ZERO), Ratio(ZERO, ZERO), ZERO, ZERO)
     for currency in sorted(set(totals[""]) | set(rates.by_currency) | set(opening[""])):
@@ -496,10 +537,65 @@ def stock(
     dimension: str | None = None,
 ) -> tuple[str, Cells]:
     """The active portfolio on a date by category of `dimension` ("" for the whole), and the
-    source it came from."""
-    if is_closed(organization, day):
-        return "snapshot", _from_snapshots(organization, day, branch_ids, loans, dimension)
-    return "records", _from_records(organization, day, branch_ids, loans, dimension)
+    source it came from. The whole organisation on a date closed with its sums per branch
+    (`PortfolioDay`) reads those few hundred rows instead of the day's snapshots."""
+    closed = _closed_runs(organization, day, day)
+    if not closed:
+        return "records", _from_records(organization, day, branch_ids, loans, dimension)
+    if dimension is None and branch_ids is None and loans is None and all(closed.values()):
+        return "snapshot", _from_days(organization, day)
+    return "snapshot", _from_snapshots(organization, day, branch_ids, loans, dimension)
+
+
+def _closed_runs(
+    organization: Organization, first: datetime.date, last: datetime.date
+) -> dict[datetime.date, bool]:
+    """The dates of [first, last] close of business finished, each with whether its
+    `PortfolioDay` rows hold the borrowers, buckets and repayment-rate flows."""
+    return {
+        day: FLOWS in (counts or {})
+        for day, counts in CobRun.objects.filter(
+            organization=organization,
+            status=RunStatus.FINISHED,
+            business_date__range=(first, last),
+        ).values_list("business_date", "counts")
+    }
+
+
+def _from_days(organization: Organization, day: datetime.date) -> Cells:
+    """The organisation's stock on a closed date from its `PortfolioDay` rows: one row per
+    branch and currency, each borrower and officer counted in one branch only."""
+    d = _dialect()
+    columns = [
+        "loans", "borrowers", "officers", "gross_loan_portfolio", "par1", "par30", "par90",
+        *(column for pair in BUCKET_COLUMNS.values() for column in pair),
+    ]  # fmt: skip
+    amounts = {"gross_loan_portfolio", "par1", "par30", "par90"} | {
+        amount for _loans, amount in BUCKET_COLUMNS.values()
+    }
+    sums = ", ".join(f"SUM({d.num('p.' + c) if c in amounts else 'p.' + c})" for c in columns)
+    sql = f"""
+SELECT p.currency, {sums}
+FROM cob_portfolioday p
+WHERE p.organization_id = %s AND p.business_date = {_day(d)} AND p.loans > 0
+GROUP BY p.currency"""
+    cells: Cells = {"": {}}
+    for currency, *row in _fetch(sql, (organization.pk, day)):
+        value = dict(zip(columns, row, strict=True))
+        figures = Figures(
+            currency,
+            gross_loan_portfolio=_amount(value["gross_loan_portfolio"], d),
+            active_loans=int(value["loans"]),
+            active_borrowers=int(value["borrowers"]),
+            officers=int(value["officers"]),
+        )
+        for n in PAR_DAYS:
+            figures.par_numerators[n] = _amount(value[f"par{n}"], d)
+        for bucket, (loans, amount) in BUCKET_COLUMNS.items():
+            figures.bucket_loans[bucket] = int(value[loans])
+            figures.bucket_balances[bucket] = _amount(value[amount], d)
+        cells[""][currency] = figures
+    return cells
 
 
 _SNAPSHOT_KEYS = {
