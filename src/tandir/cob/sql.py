@@ -47,7 +47,11 @@ class Dialect:
 
     @property
     def day(self) -> str:
-        return "CAST(%(day)s AS date)" if self.postgresql else "%(day)s"
+        return self.date("day")
+
+    def date(self, name: str) -> str:
+        """The named date parameter, as a date."""
+        return f"CAST(%({name})s AS date)" if self.postgresql else f"%({name})s"
 
     def num(self, column: str) -> str:
         """An amount column as the exact number the SQL computes with."""
@@ -470,8 +474,8 @@ WHERE cob_portfolioday.organization_id = %(org)s AND cob_portfolioday.business_d
 # of the cumulative figures is recomputed as of the day and as of the day before, and the
 # difference added.
 #
-# Expressions over a loan `s` (from `loan_selection`) and its installment `i`, for a date
-# given as SQL (`day`), shared with the report's direct computation.
+# Expressions over a loan `s` (from `_loans_sql`) and its installment `i`, for a date given
+# as SQL (`day`), shared with the report's direct computation.
 
 
 def in_force(day: str) -> str:
@@ -493,6 +497,16 @@ def replaced(day: str) -> str:
 KEPT = "(s.status <> 'written_off' OR s.closed_on IS NULL OR i.due_date <= s.closed_on)"
 
 
+def owed(d: Dialect) -> str:
+    """What the repayment rates count of an installment `i`: principal and charge."""
+    return f"({d.num('i.principal')} + {d.num('i.charge')})"
+
+
+def paid(d: Dialect) -> str:
+    """What the installment's paid columns hold of it: every active allocation, of any date."""
+    return f"({d.num('i.principal_paid')} + {d.num('i.charge_paid')})"
+
+
 def _loans_sql(day: str, where: str) -> str:
     return f"""SELECT l.id, l.branch_id, l.currency, l.schedule_version AS cur,
     l.schedule_from AS sfrom, l.status, l.closed_on
@@ -504,13 +518,11 @@ def _loans_sql(day: str, where: str) -> str:
 def _cumulative_rows(d: Dialect, day: str, loans: str, sign: str) -> str:
     """Rows (branch, currency, 0, 0, fell due, collected) that sum to the cumulative rate's
     figures as of `day` of the loans `loans` (a CTE of `_loans_sql`), times `sign`."""
-    owed = f"({d.num('i.principal')} + {d.num('i.charge')})"
-    paid = f"({d.num('i.principal_paid')} + {d.num('i.charge_paid')})"
     counted = f"({in_force(day)} OR {replaced(day)}) AND {KEPT}"
     negated = "-1" if sign == "1" else "1"
     return f"""SELECT s.branch_id, s.currency, 0 AS due, 0 AS on_time,
-    {sign} * CASE WHEN {in_force(day)} THEN {owed} ELSE {paid} END AS due_to_date,
-    {sign} * {paid} AS collected
+    {sign} * CASE WHEN {in_force(day)} THEN {owed(d)} ELSE {paid(d)} END AS due_to_date,
+    {sign} * {paid(d)} AS collected
   FROM {loans} s JOIN lending_installment i ON i.loan_id = s.id
   WHERE i.due_date <= {day} AND {counted}
   UNION ALL
@@ -531,9 +543,8 @@ def upsert_flows(d: Dialect, *, carried: bool) -> str:
     before was closed with these figures, so the cumulative ones carry on from it; otherwise
     they are computed whole as of the day (the first date, or the first after an upgrade)."""
     day = d.day
-    before = "CAST(%(before)s AS date)" if d.postgresql else "%(before)s"
-    owed = f"({d.num('i.principal')} + {d.num('i.charge')})"
-    paid = f"({d.num('i.principal_paid')} + {d.num('i.charge_paid')})"
+    before = d.date("before")
+    owes, pays = owed(d), paid(d)
     counted = f"({in_force(day)} OR {replaced(day)}) AND {KEPT}"
     # A loan whose rescheduling takes effect on the day: its cumulative share is recomputed.
     moved = "(s.sfrom IS NOT NULL AND s.sfrom = " + day + ")"
@@ -579,9 +590,9 @@ SELECT %(org)s, {day}, f.branch_id, f.currency, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   {d.out("SUM(f.collected)")}
 FROM (
   SELECT s.branch_id, s.currency,
-    CASE WHEN {in_force(day)} THEN {owed} ELSE {paid} END AS due, {paid} AS on_time,
-    {regular} * CASE WHEN {in_force(day)} THEN {owed} ELSE {paid} END AS due_to_date,
-    {regular} * {paid} AS collected
+    CASE WHEN {in_force(day)} THEN {owes} ELSE {pays} END AS due, {pays} AS on_time,
+    {regular} * CASE WHEN {in_force(day)} THEN {owes} ELSE {pays} END AS due_to_date,
+    {regular} * {pays} AS collected
   FROM loans s JOIN lending_installment i ON i.loan_id = s.id
   WHERE i.organization_id = %(org)s AND i.due_date = {day} AND {counted}
   UNION ALL

@@ -22,12 +22,10 @@ from typing import Any
 from django.db import connection
 from django.db.models import Q, QuerySet
 
+from tandir.cob import sql as cob_sql
 from tandir.cob.actions import FLOWS
 from tandir.cob.models import BUCKET_COLUMNS, CobRun, RunStatus
-from tandir.cob.sql import KEPT, Dialect
-from tandir.cob.sql import PAR_DAYS as sql_par_days
-from tandir.cob.sql import in_force as sql_in_force
-from tandir.cob.sql import replaced as sql_replaced
+from tandir.cob.sql import DISBURSED, Dialect
 from tandir.engine.arrears import AgeingBucket
 from tandir.lending.models import Loan, LoanStatus
 from tandir.lending.portfolio import portfolio_as_of
@@ -36,9 +34,8 @@ from tandir.orgs.models import Organization
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 CENT = Decimal("0.01")
-PAR_DAYS = sql_par_days  # more than 1, 30 and 90 days past due
+PAR_DAYS = cob_sql.PAR_DAYS  # more than 1, 30 and 90 days past due
 BUCKETS = [bucket.value for bucket in AgeingBucket]
-DISBURSED = "('active', 'overpaid', 'closed', 'written_off')"
 # The dimensions a report can be broken down by ("month" is the monthly series).
 DIMENSIONS = ("branch", "officer", "product", "sector", "sex", "target_group", "district", "month")
 
@@ -278,11 +275,11 @@ def repayment_rates(
 )"""
     # The schedule in force on the date: the current one from the day it began, else the one
     # it replaced. A written-off loan's installments count up to its write-off.
-    in_force = sql_in_force(day)
-    replaced = sql_replaced(day)
-    kept = KEPT
-    owed = f"({d.num('i.principal')} + {d.num('i.charge')})"
-    paid_cols = f"({d.num('i.principal_paid')} + {d.num('i.charge_paid')})"
+    in_force = cob_sql.in_force(day)
+    replaced = cob_sql.replaced(day)
+    kept = cob_sql.KEPT
+    owed = cob_sql.owed(d)
+    paid_cols = cob_sql.paid(d)
     # What fell due, and what the installments' paid columns hold (every allocation, of any
     # date): one pass over the installments due by the date.
     due_sql = f"""{selection}
@@ -417,9 +414,7 @@ GROUP BY l.currency
 
 def is_closed(organization: Organization, day: datetime.date) -> bool:
     """True when close of business finished the date: its snapshots are the record of it."""
-    return CobRun.objects.filter(
-        organization=organization, business_date=day, status=RunStatus.FINISHED
-    ).exists()
+    return bool(_closed_runs(organization, day, day))
 
 
 def default_from(as_of: datetime.date) -> datetime.date:
