@@ -306,12 +306,14 @@ GROUP BY s.currency"""
     # Less what the paid columns hold that was not paid by the date (for the cumulative rate)
     # or not by the due date (on time): only allocations dated after the period began, each
     # matched to its schedule version by its date, materialised so the planner joins them to
-    # the installments on the whole key.
+    # the installments on the whole key. Each line carries its loan's columns, so the million
+    # lines of a national project's life are not joined to the loans a second time.
     late_sql = f"""{selection},
 lines AS MATERIALIZED (
   SELECT a.loan_id, a.applied_on, al.number, {d.num("al.amount")} AS amount,
     CASE WHEN s.sfrom IS NULL OR a.applied_on >= s.sfrom THEN s.cur ELSE s.cur - 1 END
-      AS version
+      AS version,
+    s.currency, s.cur, s.sfrom, s.status, s.closed_on
   FROM sel s
   JOIN lending_application a ON a.loan_id = s.id
   JOIN lending_applicationline al ON al.application_id = a.id
@@ -319,12 +321,11 @@ lines AS MATERIALIZED (
     AND al.component IN ('principal', 'charge')
 )
 SELECT s.currency,
-  SUM(CASE WHEN p.applied_on > {day} THEN p.amount ELSE 0 END),
-  SUM(CASE WHEN i.due_date >= {day} AND p.applied_on > i.due_date THEN p.amount ELSE 0 END)
-FROM lines p
+  SUM(CASE WHEN s.applied_on > {day} THEN s.amount ELSE 0 END),
+  SUM(CASE WHEN i.due_date >= {day} AND s.applied_on > i.due_date THEN s.amount ELSE 0 END)
+FROM lines s
 JOIN lending_installment i
-  ON i.loan_id = p.loan_id AND i.version = p.version AND i.number = p.number
-JOIN sel s ON s.id = p.loan_id
+  ON i.loan_id = s.loan_id AND i.version = s.version AND i.number = s.number
 WHERE i.due_date <= {day} AND ({in_force} OR {replaced}) AND {kept}
 GROUP BY s.currency"""
     late_params = (
