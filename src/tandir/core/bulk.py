@@ -6,7 +6,9 @@ moves the rows, as fast as the database takes them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextvars
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection
@@ -58,8 +60,9 @@ def insert_rows(model: Any, rows: Sequence[dict[str, Any]], *, ids: bool = False
         with raw.copy(
             f"COPY {connection.ops.quote_name(model._meta.db_table)} ({quoted}) FROM STDIN"
         ) as copy:
+            pairs = [(name, defaults[name]) for name in names]
             for index, row in enumerate(rows):
-                values = [row[name] if name in row else defaults[name] for name in names]
+                values = [row.get(name, default) for name, default in pairs]
                 for position in json:
                     if values[position] is not None:
                         values[position] = Jsonb(values[position])
@@ -105,11 +108,42 @@ def insert_records(model: Any, records: Sequence[Any]) -> None:
         record._state.db = connection.alias
 
 
+# Rows written per table inside `analyse_once`, or None outside it.
+_written: contextvars.ContextVar[dict[str, int] | None] = contextvars.ContextVar(
+    "bulk_written", default=None
+)
+
+
+@contextmanager
+def analyse_once() -> Iterator[None]:
+    """Inside this block the tables that large COPYs fill are analysed once, when it ends, and
+    not after each COPY: an import writing 150,000 installments in five chunks paid five
+    ANALYZEs of about 160 ms each (ANALYZE samples the same 30,000 rows however many were
+    added), a third of its write. Counts add up over the block, so chunks each below
+    `ANALYZE_FROM` still get their table analysed."""
+    written: dict[str, int] = {}
+    token = _written.set(written)
+    try:
+        yield
+    finally:
+        _written.reset(token)
+    for table, count in written.items():
+        _analyse(table, count)
+
+
 def _analyse_after(model: Any, count: int) -> None:
     """ANALYZE the table after a large COPY (PostgreSQL takes it inside the transaction)."""
+    written = _written.get()
+    if written is None:
+        _analyse(model._meta.db_table, count)
+    else:
+        written[model._meta.db_table] = written.get(model._meta.db_table, 0) + count
+
+
+def _analyse(table: str, count: int) -> None:
     if count >= ANALYZE_FROM and connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
 
 def reserve_ids(model: Any, count: int) -> list[int]:

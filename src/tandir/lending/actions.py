@@ -22,7 +22,13 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tandir.core.bulk import insert_records, insert_rows, reserve_ids, update_rows
+from tandir.core.bulk import (
+    analyse_once,
+    insert_records,
+    insert_rows,
+    reserve_ids,
+    update_rows,
+)
 from tandir.core.errors import Conflict, NotAllowed, NotFound, TandirError
 from tandir.core.money import money
 from tandir.engine import (
@@ -2317,7 +2323,7 @@ def import_portfolio(
     if result.errors:
         return result
     try:
-        with transaction.atomic():
+        with transaction.atomic(), analyse_once():
             _write_portfolio(officer, result.loans)
     except IntegrityError as exc:
         # The check saw the references free; another import or application took one since.

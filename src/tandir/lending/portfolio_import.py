@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -112,6 +112,13 @@ COLUMN_OF_FIELD = {
 }
 CHUNK = 2000
 SECTORS = tuple(Sector.values)
+# The cells' choices, listed once: building them from the enums for every line cost a tenth of
+# the check.
+METHODS = tuple(m.value for m in Method)
+FREQUENCIES = tuple(f.value for f in Frequency)
+DAY_COUNTS = tuple(d.value for d in DayCount)
+ROUNDINGS = tuple(r.value for r in RoundingMode)
+REQUIRED_IN_ORDER = tuple(sorted(REQUIRED_COLUMNS))
 MAX_REFERENCE = Loan._meta.get_field("reference").max_length or 40
 MAX_PURPOSE = Loan._meta.get_field("purpose").max_length or 300
 # Rates are stored with three decimals, as products keep them.
@@ -292,11 +299,10 @@ class _Cells:
             self.bad(column, _("not a date (YYYY-MM-DD): %(value)s") % {"value": text})
         return value
 
-    def choice(self, column: str, choices: Iterable[str], default: str) -> str | None:
+    def choice(self, column: str, known: Collection[str], default: str) -> str | None:
         text = self.text(column).lower()
         if not text:
             return default
-        known = list(choices)
         if text not in known:
             self.bad(
                 column,
@@ -360,13 +366,13 @@ def _parse(line: _Line, errors: list[LineError], today: datetime.date) -> None:
     """Every cell of the line on its own; the schedule if they make one."""
     cells = _Cells(line.number, line.values, errors)
     before = len(errors)
-    for column in sorted(REQUIRED_COLUMNS):
+    for column in REQUIRED_IN_ORDER:
         if not cells.text(column):
             cells.bad(column, _("required"))
     line.reference = cells.text("loan_ref")
     if len(line.reference) > MAX_REFERENCE:
         cells.bad("loan_ref", _("longer than %(max)s characters") % {"max": MAX_REFERENCE})
-    method_text = cells.choice("method", [m.value for m in Method], "")
+    method_text = cells.choice("method", METHODS, "")
     currency = cells.text("currency").upper()
     if currency and currency not in MINOR_UNITS:
         cells.bad("currency", _("unknown currency %(code)s") % {"code": cells.text("currency")})
@@ -384,16 +390,16 @@ def _parse(line: _Line, errors: list[LineError], today: datetime.date) -> None:
     term = cells.whole("term", 0)
     if term == 0 and cells.text("term"):
         cells.bad("term", _("must be at least 1"))
-    frequency = cells.choice("frequency", [f.value for f in Frequency], Frequency.MONTHLY.value)
+    frequency = cells.choice("frequency", FREQUENCIES, Frequency.MONTHLY.value)
     disbursed = cells.day("disbursed_on")
     if disbursed and disbursed > today:
         cells.bad("disbursed_on", _("in the future"))
     first_due = cells.day("first_due")
     grace_principal = cells.whole("grace_principal", 0)
     grace_interest = cells.whole("grace_interest", 0)
-    day_count = cells.choice("day_count", [d.value for d in DayCount], DayCount.PERIODIC.value)
+    day_count = cells.choice("day_count", DAY_COUNTS, DayCount.PERIODIC.value)
     round_to = cells.number_of("round_to")
-    rounding = cells.choice("rounding", [r.value for r in RoundingMode], RoundingMode.HALF_UP.value)
+    rounding = cells.choice("rounding", ROUNDINGS, RoundingMode.HALF_UP.value)
     upfront = cells.amount_or_percent("upfront_fee")
     savings = cells.amount_or_percent("savings")
     service_fee = cells.number_of("service_fee")
