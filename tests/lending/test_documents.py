@@ -158,6 +158,10 @@ def test_an_urdu_agreement_and_schedule_are_right_to_left_in_nastaliq(lending: L
     # pypdf reads Nastaliq's joined letter forms back only approximately, so the Urdu words are
     # checked in the page that was laid out, and the PDF for its digits and its font.
     assert "60,000.00" in text  # Urdu writes Latin digits with Latin separators
+    # Phone numbers and references keep their order on a right-to-left page.
+    person = loan.beneficiary
+    assert person.phone and person.phone in text
+    assert loan.reference in text
     assert "Noto-Nastaliq-Urdu" in fonts_of(reader)
     html = documents.agreement_html(lending.officer, loan, "ur")
     assert '<html lang="ur" dir="rtl">' in html
