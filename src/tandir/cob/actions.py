@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from tandir.cob import sql
 from tandir.cob.locks import lock_chunk, lock_loan_ids, organization_lock
-from tandir.cob.models import STEPS, CobRun, RunStatus, Step
+from tandir.cob.models import STEPS, CobRun, LoanSnapshot, RunStatus, Step
 from tandir.core.errors import NotAllowed, TandirError
 from tandir.ledger.actions import accounts_by_role
 from tandir.lending.actions import charge_penalties
@@ -432,6 +432,10 @@ def _snapshot(officer: StaffUser, run: CobRun, dialect: sql.Dialect) -> None:
 def _rollup(officer: StaffUser, run: CobRun, dialect: sql.Dialect) -> None:
     """The day's figures per branch, from its snapshots: one statement over the whole
     organisation (a GROUP BY of one day), replaced whole if the step runs again."""
+    if dialect.postgresql:
+        # The day's snapshots were written a moment ago; until autovacuum comes by, the planner
+        # plans the rollup's GROUP BYs over them without their statistics.
+        _execute(f"ANALYZE {LoanSnapshot._meta.db_table}", {})
     with transaction.atomic():
         run.counts[Step.ROLLUP] = _write_rollup(run.organization_id, dialect, run.business_date)
         run.counts[FLOWS] = 1
