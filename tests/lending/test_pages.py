@@ -539,6 +539,7 @@ def many_repayments(lending: Lending, loan: Loan, count: int) -> None:
         for r in saved
         if not r.applications.exists()
     )
+    first = loan.installments.get(version=loan.schedule_version, number=1)
     ApplicationLine.objects.bulk_create(
         ApplicationLine(
             organization_id=loan.organization_id,
@@ -546,6 +547,7 @@ def many_repayments(lending: Lending, loan: Loan, count: int) -> None:
             number=1,
             component="charge",
             amount=a.amount,
+            due_on=first.due_date,
         )
         for a in applications
     )

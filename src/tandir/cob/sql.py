@@ -478,23 +478,27 @@ WHERE cob_portfolioday.organization_id = %(org)s AND cob_portfolioday.business_d
 # as SQL (`day`), shared with the report's direct computation.
 
 
-def in_force(day: str) -> str:
-    """The installment belongs to the schedule in force on the date: the current one from the
-    day it began, else the one it replaced."""
+def in_force(day: str, i: str = "i") -> str:
+    """The installment `i` (or an allocation line carrying its version) belongs to the schedule
+    in force on the date: the current one from the day it began, else the one it replaced."""
     return (
-        f"((i.version = s.cur AND (s.sfrom IS NULL OR s.sfrom <= {day})) "
-        f"OR (i.version = s.cur - 1 AND s.sfrom > {day}))"
+        f"(({i}.version = s.cur AND (s.sfrom IS NULL OR s.sfrom <= {day})) "
+        f"OR ({i}.version = s.cur - 1 AND s.sfrom > {day}))"
     )
 
 
-def replaced(day: str) -> str:
+def replaced(day: str, i: str = "i") -> str:
     """The installment belongs to a schedule a rescheduling replaced by the date: it counts at
     what was paid on it (its unpaid rest was carried into the new schedule)."""
-    return f"(i.version = s.cur - 1 AND s.sfrom <= {day})"
+    return f"({i}.version = s.cur - 1 AND s.sfrom <= {day})"
 
 
-# A written-off loan's installments count up to its write-off.
-KEPT = "(s.status <> 'written_off' OR s.closed_on IS NULL OR i.due_date <= s.closed_on)"
+def kept(i: str = "i") -> str:
+    """A written-off loan's installments count up to its write-off."""
+    return f"(s.status <> 'written_off' OR s.closed_on IS NULL OR {i}.due_date <= s.closed_on)"
+
+
+KEPT = kept()
 
 
 def owed(d: Dialect) -> str:

@@ -1078,7 +1078,7 @@ class _Builder:
         current = rows_out
         self._payments_out(
             writer, lid, reference, source, officer, history.allocations[:made],
-            [p[2] for p in history.payments[:made]], paid_on[:made],
+            [p[2] for p in history.payments[:made]], paid_on[:made], dates,
             repayments, applications, lines,
         )  # fmt: skip
         last_paid = paid_on[made - 1] if made else None
@@ -1132,7 +1132,7 @@ class _Builder:
             v2_paid_on = [v2_dates[n - 1] for n, _days, _amount in pays]
             self._payments_out(
                 writer, lid, reference, source, officer, allocations,
-                [p[2] for p in pays], v2_paid_on, repayments, applications, lines,
+                [p[2] for p in pays], v2_paid_on, v2_dates, repayments, applications, lines,
                 first_number=made,
             )  # fmt: skip
             if pays:
@@ -1228,6 +1228,7 @@ class _Builder:
         allocations: Sequence[_Lines],
         amounts: Sequence[Decimal],
         days: Sequence[datetime.date],
+        due_dates: Sequence[datetime.date],
         repayments: list[tuple[Any, ...]],
         applications: list[tuple[Any, ...]],
         lines: list[tuple[Any, ...]],
@@ -1251,7 +1252,8 @@ class _Builder:
                 (aid, org, lid, rid, ref, day, False, amount, ZERO, None, True, None)
             )
             for number, component, part in split:
-                lines.append((org, aid, number, component, part))
+                # The loan's own due date: the split was allocated on the template's dates.
+                lines.append((org, aid, number, component, part, due_dates[number - 1]))
 
     def _balance(
         self, branch: int, spec: ProductSpec, rows: list[tuple[Any, ...]], principal: Decimal
@@ -1387,7 +1389,7 @@ APPLICATION_COLUMNS = (
     "id", "organization_id", "loan_id", "repayment_id", "reference", "applied_on",
     "from_credit", "amount", "credit", "entry_id", "is_active", "withdrawn_by_entry_id",
 )  # fmt: skip
-LINE_COLUMNS = ("organization_id", "application_id", "number", "component", "amount")
+LINE_COLUMNS = ("organization_id", "application_id", "number", "component", "amount", "due_on")
 
 
 def build_synthetic_portfolio(

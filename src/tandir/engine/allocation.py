@@ -122,6 +122,9 @@ class AllocationLine:
     number: int
     component: Component
     amount: Decimal
+    # The installment's due date, kept with the line so that whether it was paid on time can
+    # be read from the line alone.
+    due_date: date
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +210,7 @@ class _Work:
         paid = owed if owed < self.left else self.left
         self.unpaid[index][component] = owed - paid
         self.left -= paid
-        self.lines.append(AllocationLine(self.numbers[index], component, paid))
+        self.lines.append(AllocationLine(self.numbers[index], component, paid, self.dates[index]))
 
 
 def _scope_indexes(work: _Work, scope: Scope, paid_on: date) -> list[int]:
@@ -266,7 +269,7 @@ def _spread_over_principal(work: _Work, indexes: list[int], step: Decimal) -> No
                 break
             work.unpaid[i][principal] = owed - paid
             work.left -= paid
-            work.lines.append(AllocationLine(work.numbers[i], principal, paid))
+            work.lines.append(AllocationLine(work.numbers[i], principal, paid, work.dates[i]))
 
 
 def allocate(state: RepaymentState, payment: Payment) -> tuple[RepaymentState, Allocation]:
@@ -312,11 +315,14 @@ def _apply_held_credit(state: RepaymentState, on: date) -> tuple[RepaymentState,
 def _merge(lines: Iterable[AllocationLine]) -> list[AllocationLine]:
     # Two rules may reach the same installment and component; report one line for both.
     totals: dict[tuple[int, Component], Decimal] = {}
+    dates: dict[int, date] = {}
     for line in lines:
         key = (line.number, line.component)
         totals[key] = totals.get(key, ZERO) + line.amount
+        dates[line.number] = line.due_date
     return [
-        AllocationLine(number, component, amount) for (number, component), amount in totals.items()
+        AllocationLine(number, component, amount, dates[number])
+        for (number, component), amount in totals.items()
     ]
 
 

@@ -1015,6 +1015,7 @@ def _apply(
             number=line.number,
             component=line.component,
             amount=line.amount,
+            due_on=line.due_date,
         )
         for line in allocation.lines
     )
@@ -1494,6 +1495,7 @@ def _write_batch(officer: StaffUser, batch: _Batch) -> None:
                 number=line.number,
                 component=line.component,
                 amount=line.amount,
+                due_on=line.due_date,
             )
             for application, (_loan, _r, _i, allocation) in zip(
                 applications, batch.applications, strict=True

@@ -738,6 +738,10 @@ class ApplicationLine(OrganizationScoped):
     number = models.PositiveSmallIntegerField()
     component = models.CharField(max_length=10, choices=Component.choices)
     amount = models.DecimalField(max_digits=20, decimal_places=3)
+    # The due date of the installment paid, copied when the payment is allocated: whether a
+    # line was paid on time (the on-time repayment rate) is read from the line alone, without
+    # joining a national book's millions of lines to its schedules.
+    due_on = models.DateField()
 
 
 class ChangeKind(models.TextChoices):

@@ -267,12 +267,13 @@ def repayment_rates(
     d = _dialect()
     ids_sql, ids_params = _loan_ids_sql(loans)
     day = _day(d)
-    selection = f"""WITH sel AS (
+    selected = f"""(
   SELECT l.id, l.currency, l.schedule_version AS cur, l.schedule_from AS sfrom, l.status,
     l.closed_on
   FROM lending_loan l
   WHERE l.id IN ({ids_sql}) AND l.disbursed_on <= {day} AND l.status IN {DISBURSED}
 )"""
+    selection = f"WITH sel AS {selected}"
     # The schedule in force on the date: the current one from the day it began, else the one
     # it replaced. A written-off loan's installments count up to its write-off.
     in_force = cob_sql.in_force(day)
@@ -305,28 +306,29 @@ GROUP BY s.currency"""
     )  # fmt: skip
     # Less what the paid columns hold that was not paid by the date (for the cumulative rate)
     # or not by the due date (on time): only allocations dated after the period began, each
-    # matched to its schedule version by its date, materialised so the planner joins them to
-    # the installments on the whole key. Each line carries its loan's columns, so the million
-    # lines of a national project's life are not joined to the loans a second time.
-    late_sql = f"""{selection},
-lines AS MATERIALIZED (
-  SELECT a.loan_id, a.applied_on, al.number, {d.num("al.amount")} AS amount,
+    # matched to its schedule version by its date. A line carries its installment's due date,
+    # so the million lines of a national project's life are summed without a join to the
+    # installments. The loans are materialised: inlined, the planner checked every
+    # application of the book against the project instead of reading the project's own.
+    lines = f"""lines AS (
+  SELECT s.currency, s.cur, s.sfrom, s.status, s.closed_on, a.applied_on,
+    {d.num("al.amount")} AS amount, al.due_on AS due_date,
     CASE WHEN s.sfrom IS NULL OR a.applied_on >= s.sfrom THEN s.cur ELSE s.cur - 1 END
-      AS version,
-    s.currency, s.cur, s.sfrom, s.status, s.closed_on
+      AS version
   FROM sel s
   JOIN lending_application a ON a.loan_id = s.id
   JOIN lending_applicationline al ON al.application_id = a.id
   WHERE a.is_active = TRUE AND a.applied_on > {day}
     AND al.component IN ('principal', 'charge')
-)
+)"""
+    counted = f"({cob_sql.in_force(day, 's')} OR {cob_sql.replaced(day, 's')})"
+    late_sql = f"""WITH sel AS MATERIALIZED {selected},
+{lines}
 SELECT s.currency,
   SUM(CASE WHEN s.applied_on > {day} THEN s.amount ELSE 0 END),
-  SUM(CASE WHEN i.due_date >= {day} AND s.applied_on > i.due_date THEN s.amount ELSE 0 END)
+  SUM(CASE WHEN s.due_date >= {day} AND s.applied_on > s.due_date THEN s.amount ELSE 0 END)
 FROM lines s
-JOIN lending_installment i
-  ON i.loan_id = s.loan_id AND i.version = s.version AND i.number = s.number
-WHERE i.due_date <= {day} AND ({in_force} OR {replaced}) AND {kept}
+WHERE s.due_date <= {day} AND {counted} AND {cob_sql.kept("s")}
 GROUP BY s.currency"""
     late_params = (
         *ids_params, as_of,  # sel

@@ -58,6 +58,10 @@ def test_every_allocation_splits_exactly_the_payment(case: Case) -> None:
         new_state, allocation = allocate(state, payment)
         assert sum(line.amount for line in allocation.lines) + allocation.credit == payment.amount
         assert all(line.amount > 0 for line in allocation.lines)
+        # Each line carries the due date of the installment it paid.
+        assert all(
+            line.due_date == state.installment(line.number).due_date for line in allocation.lines
+        )
         assert all(
             min(row.principal, row.charge, row.fees, row.savings, row.penalty) >= 0
             for row in new_state.installments
