@@ -238,7 +238,7 @@ def donor_report(
     figures: dict[str, Figure] = {}
     registration = programme.registration()
     figures.update({f.key: f for f in registration})
-    by_group = programme.target_groups(programme.registered())
+    by_group = programme.target_groups("registered")
     advance()
     figures.update({f.key: f for f in programme.training()})
     figures.update({f.key: f for f in programme.plans()})

@@ -17,9 +17,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import (
+    BooleanField,
     Count,
     DecimalField,
     Exists,
+    ExpressionWrapper,
     F,
     Model,
     OuterRef,
@@ -286,6 +288,11 @@ class Programme:
             elif not has_right(user, Right.SEE_WHOLE_ORGANIZATION):
                 self.branch_ids = list(user.branches.values_list("pk", flat=True))
         self.people: QuerySet[Beneficiary] = Beneficiary.objects.filter(self.person_q())
+        # Counts read by several figures, made once (see `tally`).
+        self._tallies: dict[str, list[dict[str, Any]]] = {}
+        self._groups: dict[str, dict[str, int]] = {}
+        self._loan_tally: list[dict[str, Any]] | None = None
+        self._names: dict[str, str] | None = None
 
     @property
     def period(self) -> tuple[datetime.date, datetime.date]:
@@ -434,14 +441,39 @@ class Programme:
 
     # --- The figures -------------------------------------------------------------------------
 
+    def tally(self, name: str) -> list[dict[str, Any]]:
+        """The people of one set ("registered", "completed", "borrowers") counted by every
+        column a figure or a disaggregation splits them by, in one GROUP BY, made once: each
+        person is one row of `Beneficiary`, so the counts of any one column are sums of these
+        (a query per figure and dimension read the national registry each time)."""
+        if name not in self._tallies:
+            people = {
+                "registered": self.registered,
+                "completed": self.completed,
+                "borrowers": self.borrowers,
+            }[name]()
+            young = ExpressionWrapper(
+                Q(date_of_birth__gt=self.youth_born_after()), output_field=BooleanField()
+            )
+            self._tallies[name] = list(
+                people.annotate(young=young)
+                .values(*TALLY_COLUMNS)
+                .annotate(n=Count("pk"))
+                .order_by()
+            )
+        return self._tallies[name]
+
+    def counted(self, name: str, column: str | None = None) -> dict[Any, int]:
+        """People of a set by one column of its tally (None: all of them, under the key None)."""
+        counts: dict[Any, int] = {}
+        for row in self.tally(name):
+            key = None if column is None else row[column]
+            counts[key] = counts.get(key, 0) + row["n"]
+        return counts
+
     def registration(self) -> list[Figure]:
-        registered = self.registered()
-        total = registered.count()
-        channels = dict(
-            registered.values_list("heard_via")
-            .annotate(n=Count("pk"))
-            .values_list("heard_via", "n")
-        )
+        total = self.counted("registered").get(None, 0)
+        channels = self.counted("registered", "heard_via")
         by_channel = [(str(label), channels.get(value, 0)) for value, label in HeardVia.choices]
         if channels.get(""):
             by_channel.append((str(_("Not recorded")), channels[""]))
@@ -449,31 +481,42 @@ class Programme:
             Figure("registered", total, "count", records="registered", parts=by_channel),
         ]
 
-    def target_groups(self, people: QuerySet[Beneficiary]) -> list[tuple[str, int]]:
-        """People by target group (a person may be in several), protected groups only for
-        roles that may see them; youth follows from the age."""
-        rows = (
-            BeneficiaryTargetGroup.objects.filter(
-                Exists(people.filter(pk=OuterRef("beneficiary_id")))
+    def target_groups(self, name: str) -> list[tuple[str, int]]:
+        """People of a set (as in `tally`) by target group (a person may be in several),
+        protected groups only for roles that may see them; youth follows from the age."""
+        if name not in self._groups:
+            people = {
+                "registered": self.registered,
+                "completed": self.completed,
+                "borrowers": self.borrowers,
+            }[name]()
+            rows = (
+                BeneficiaryTargetGroup.objects.filter(
+                    Exists(people.filter(pk=OuterRef("beneficiary_id")))
+                )
+                .values("targetgroup__code", "targetgroup__is_protected")
+                .annotate(n=Count("beneficiary", distinct=True))
             )
-            .values("targetgroup__code", "targetgroup__is_protected")
-            .annotate(n=Count("beneficiary", distinct=True))
-        )
-        see_protected = self.user is None or has_right(self.user, Right.SEE_PROTECTED)
-        counts = {
-            row["targetgroup__code"]: row["n"]
-            for row in rows
-            if see_protected or not row["targetgroup__is_protected"]
-        }
-        youth = people.filter(date_of_birth__gt=self.youth_born_after()).count()
-        groups = TargetGroup.objects.filter(code__in=[*counts, "youth"])
-        names = {g.code: str(g) for g in groups}
+            see_protected = self.user is None or has_right(self.user, Right.SEE_PROTECTED)
+            self._groups[name] = {
+                row["targetgroup__code"]: row["n"]
+                for row in rows
+                if see_protected or not row["targetgroup__is_protected"]
+            }
+        counts = self._groups[name]
+        youth = self.counted(name, "young").get(True, 0)
+        names = self._group_names()
         result = [(names.get(code, code), n) for code, n in sorted(counts.items())]
         result.append((names.get("youth", str(_("Youth"))), youth))
         return result
 
+    def _group_names(self) -> dict[str, str]:
+        if self._names is None:
+            self._names = {g.code: str(g) for g in TargetGroup.objects.all()}
+        return self._names
+
     def training(self) -> list[Figure]:
-        completed = self.completed().count()
+        completed = self.counted("completed").get(None, 0)
         started = self.started_training().count()
         dropped = self.dropped_out().count()
         return [
@@ -496,14 +539,26 @@ class Programme:
             Figure("plans_financed", financed, "count", records="plans_financed"),
         ]
 
+    def loan_tally(self) -> list[dict[str, Any]]:
+        """The period's loans counted and summed by currency and by each disaggregation's
+        column of their borrower, in one GROUP BY, made once."""
+        if self._loan_tally is None:
+            columns = [f"beneficiary__{column}" for column, _labels in _DIMENSIONS.values()]
+            self._loan_tally = list(
+                self.loans()
+                .values("currency", *columns)
+                .annotate(n=Count("pk"), total=Sum("amount"))
+                .order_by()
+            )
+        return self._loan_tally
+
     def disbursed_by_currency(self) -> dict[str, tuple[int, Decimal]]:
-        rows = (
-            self.loans()
-            .values("currency")
-            .annotate(n=Count("pk"), total=Sum("amount"))
-            .order_by("currency")
-        )
-        return {row["currency"]: (row["n"], summed(row["total"], row["currency"])) for row in rows}
+        totals: dict[str, tuple[int, Decimal]] = {}
+        for row in self.loan_tally():
+            currency = row["currency"]
+            n, amount = totals.get(currency, (0, summed(ZERO, currency)))
+            totals[currency] = (n + row["n"], amount + summed(row["total"], currency))
+        return dict(sorted(totals.items()))
 
     def disbursed_by_day(self) -> list[tuple[str, datetime.date, Decimal]]:
         """(currency, date, amount) of the period's disbursements, for the conversion."""
@@ -625,9 +680,9 @@ class Programme:
         """Registered, completed training, borrowers and loans disbursed by one dimension
         (sex, district, branch, target group): a GROUP BY per set."""
         if dimension == "target_group":
-            registered = dict(self.target_groups(self.registered()))
-            completed = dict(self.target_groups(self.completed()))
-            borrowers = dict(self.target_groups(self.borrowers()))
+            registered = dict(self.target_groups("registered"))
+            completed = dict(self.target_groups("completed"))
+            borrowers = dict(self.target_groups("borrowers"))
             names = list(dict.fromkeys([*registered, *completed, *borrowers]))
             return [
                 {
@@ -641,25 +696,19 @@ class Programme:
                 for name in names
             ]
         column, label_of = _DIMENSIONS[dimension]
-
-        def by(queryset: QuerySet[Any], key: str) -> dict[Any, int]:
-            return dict(queryset.values_list(key).annotate(n=Count("pk", distinct=True)).order_by())
-
-        registered = by(self.registered(), column)
-        completed = by(self.completed(), column)
-        borrowers = by(self.borrowers(), column)
+        registered = self.counted("registered", column)
+        completed = self.counted("completed", column)
+        borrowers = self.counted("borrowers", column)
         loan_column = "beneficiary__" + column
         loans: dict[Any, int] = {}
         amounts: dict[Any, dict[str, Decimal]] = {}
-        for row in (
-            self.loans()
-            .values(loan_column, "currency")
-            .annotate(n=Count("pk"), total=Sum("amount"))
-            .order_by()
-        ):
-            key = row[loan_column]
+        for row in self.loan_tally():
+            key, currency = row[loan_column], row["currency"]
             loans[key] = loans.get(key, 0) + row["n"]
-            amounts.setdefault(key, {})[row["currency"]] = summed(row["total"], row["currency"])
+            by_currency = amounts.setdefault(key, {})
+            by_currency[currency] = by_currency.get(currency, summed(ZERO, currency)) + summed(
+                row["total"], currency
+            )
         keys = list(dict.fromkeys([*registered, *completed, *borrowers, *loans]))
         labels = label_of(keys)
         rows = [
@@ -698,6 +747,9 @@ def _dimensions() -> dict[str, tuple[str, Callable[[list[Any]], dict[Any, str]]]
 
 
 _DIMENSIONS = _dimensions()
+# The columns a set of people is counted by once (`Programme.tally`): the registration channel,
+# each disaggregation's column, and whether the person is young.
+TALLY_COLUMNS = ("heard_via", *(column for column, _labels in _DIMENSIONS.values()), "young")
 DIMENSIONS: list[tuple[str, str | Promise]] = [
     ("sex", _("Sex")),
     ("target_group", _("Target group")),
