@@ -131,26 +131,31 @@ def anchor_range(
     )
 
 
-def _anchor_dates(organization_id: int, instrument: Instrument) -> QuerySet[Any]:
-    """(beneficiary, first anchor date) per person, grouped in the database."""
-    rows: QuerySet[Any]
+def _anchor_dates(
+    organization_id: int, instrument: Instrument, project_id: int | None = None
+) -> QuerySet[Any]:
+    """(beneficiary, first anchor date) per person, grouped in the database; only the people
+    of the project when one is given (else a project's report groups a national book)."""
+    records: QuerySet[Any]
     if instrument.anchor == Anchor.COMPLETION:
-        rows = (
-            Participant.objects.filter(
-                organization_id=organization_id,
-                status=ParticipantStatus.COMPLETED,
-                completed_on__isnull=False,
-            )
-            .values("beneficiary_id")
-            .annotate(anchor_on=Min("completed_on"))
+        records = Participant.objects.filter(
+            organization_id=organization_id,
+            status=ParticipantStatus.COMPLETED,
+            completed_on__isnull=False,
         )
+        column = "completed_on"
     else:
-        rows = (
-            Loan.objects.filter(organization_id=organization_id, disbursed_on__isnull=False)
-            .values("beneficiary_id")
-            .annotate(anchor_on=Min("disbursed_on"))
+        records = Loan.objects.filter(organization_id=organization_id, disbursed_on__isnull=False)
+        column = "disbursed_on"
+    if project_id is not None:
+        records = records.filter(
+            Exists(
+                Enrolment.objects.filter(
+                    beneficiary_id=OuterRef("beneficiary_id"), project_id=project_id
+                )
+            )
         )
-    return rows
+    return records.values("beneficiary_id").annotate(anchor_on=Min(column))
 
 
 def _consent_ok(instrument: Instrument) -> Exists:
@@ -180,7 +185,7 @@ def _due_people(
         )
     else:
         low, high = anchor_range(start, end, instrument.months_after or 0)
-        anchors = _anchor_dates(organization_id, instrument)
+        anchors = _anchor_dates(organization_id, instrument, project_id)
         people = people.filter(
             pk__in=anchors.filter(anchor_on__range=(low, high)).values("beneficiary_id")
         ).annotate(

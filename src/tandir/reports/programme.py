@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Count,
-    DecimalField,
     Exists,
     ExpressionWrapper,
     F,
@@ -27,7 +27,6 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
 )
 from django.utils.functional import Promise
@@ -606,40 +605,37 @@ class Programme:
         )
 
     def measured(self) -> dict[str, MeasuredChange]:
-        """Follow-up against baseline, by question, over the people who answered both (one
-        query; the baseline answer is a subquery per row)."""
-        baseline = Answer.objects.filter(
-            organization_id=self.organization_id,
-            response__instrument__code=BASELINE,
-            response__beneficiary=OuterRef("response__beneficiary"),
-            code=OuterRef("code"),
-            number__isnull=False,
-        ).values("number")[:1]
-        rows = (
+        """Follow-up against baseline, by question, over the people who answered both: one
+        query joining each follow-up answer of the period to the same person's baseline answer
+        to the same question (at most one: a person answers an instrument once, a question
+        once). A correlated subquery per answer ran for every answer of every instrument."""
+        follow_ups = (
             self.follow_up_answers()
             .filter(code__in=MEASURED, number__isnull=False)
-            .annotate(before=Subquery(baseline, output_field=DecimalField()))
-            .filter(before__isnull=False)
-            .values("code", "response__currency")
-            .annotate(
-                people=Count("pk"),
-                after_total=Sum("number"),
-                before_total=Sum("before"),
-                rose=Count("pk", filter=Q(number__gt=F("before"))),
+            .values(
+                asked=F("code"),
+                after=F("number"),
+                money=F("response__currency"),
+                person=F("response__beneficiary_id"),
             )
-            .order_by("code", "response__currency")
         )
+        inner, params = follow_ups.query.sql_with_params()
+        sql = f"""
+SELECT f.asked, f.money, COUNT(*), SUM(f.after), SUM(b.number),
+  SUM(CASE WHEN f.after > b.number THEN 1 ELSE 0 END)
+FROM ({inner}) f
+JOIN impact_response br ON br.beneficiary_id = f.person AND br.organization_id = %s
+JOIN impact_instrument bi ON bi.id = br.instrument_id AND bi.code = %s
+JOIN impact_answer b ON b.response_id = br.id AND b.code = f.asked AND b.number IS NOT NULL
+GROUP BY f.asked, f.money
+ORDER BY f.asked, f.money"""
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, self.organization_id, BASELINE])
+            rows = cursor.fetchall()
         result: dict[str, MeasuredChange] = {}
-        for row in rows:
-            code = row["code"]
-            currency = row["response__currency"] if code == "household_income_monthly" else ""
-            change = MeasuredChange(
-                row["people"],
-                _exact(row["before_total"]),
-                _exact(row["after_total"]),
-                row["rose"],
-                currency,
-            )
+        for code, money, people, after, before, rose in rows:
+            currency = money if code == "household_income_monthly" else ""
+            change = MeasuredChange(people, _exact(before), _exact(after), rose, currency)
             if code not in result or change.people > result[code].people:
                 # Interviews in two currencies: the one most people answered in is shown.
                 result[code] = change
