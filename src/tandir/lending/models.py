@@ -707,7 +707,10 @@ class Application(OrganizationScoped):
     their ledger entries reversed) and new ones written, so the split always matches the ledger.
     """
 
-    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="applications")
+    # Found by the (loan, is_active) index below, not an index of its own.
+    loan = models.ForeignKey(
+        Loan, on_delete=models.PROTECT, related_name="applications", db_index=False
+    )
     repayment = models.ForeignKey(
         Repayment, null=True, blank=True, on_delete=models.PROTECT, related_name="applications"
     )
@@ -727,14 +730,24 @@ class Application(OrganizationScoped):
     class Meta:
         ordering = ["applied_on", "id"]
         indexes = [
-            models.Index(fields=["loan", "is_active"]),
+            # With the date and id beside the key, the repayment rates find a project's
+            # allocations by their loans from the index alone (PostgreSQL; SQLite ignores
+            # `include`).
+            models.Index(
+                fields=["loan", "is_active"],
+                include=["applied_on", "id"],
+                name="application_by_loan",
+            ),
             # Close of business rebuilds a past day by what was applied after it: one range.
             models.Index(fields=["organization", "applied_on"]),
         ]
 
 
 class ApplicationLine(OrganizationScoped):
-    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="lines")
+    # Found by `line_by_application`, which carries what the repayment rates sum.
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="lines", db_index=False
+    )
     number = models.PositiveSmallIntegerField()
     component = models.CharField(max_length=10, choices=Component.choices)
     amount = models.DecimalField(max_digits=20, decimal_places=3)
@@ -742,6 +755,15 @@ class ApplicationLine(OrganizationScoped):
     # line was paid on time (the on-time repayment rate) is read from the line alone, without
     # joining a national book's millions of lines to its schedules.
     due_on = models.DateField()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["application"],
+                include=["component", "amount", "due_on"],
+                name="line_by_application",
+            ),
+        ]
 
 
 class ChangeKind(models.TextChoices):
