@@ -18,15 +18,18 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import (
+    BigIntegerField,
     BooleanField,
     Count,
     Exists,
     ExpressionWrapper,
     F,
+    Func,
     Model,
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
 )
 from django.utils.functional import Promise
@@ -288,10 +291,9 @@ class Programme:
                 self.branch_ids = list(user.branches.values_list("pk", flat=True))
         self.people: QuerySet[Beneficiary] = Beneficiary.objects.filter(self.person_q())
         # Counts read by several figures, made once (see `tally`).
-        self._tallies: dict[str, list[dict[str, Any]]] = {}
-        self._groups: dict[str, dict[str, int]] = {}
+        self._tally: list[dict[str, Any]] | None = None
+        self._groups: dict[int, TargetGroup] | None = None
         self._loan_tally: list[dict[str, Any]] | None = None
-        self._names: dict[str, str] | None = None
 
     @property
     def period(self) -> tuple[datetime.date, datetime.date]:
@@ -440,32 +442,65 @@ class Programme:
 
     # --- The figures -------------------------------------------------------------------------
 
-    def tally(self, name: str) -> list[dict[str, Any]]:
-        """The people of one set ("registered", "completed", "borrowers") counted by every
-        column a figure or a disaggregation splits them by, in one GROUP BY, made once: each
-        person is one row of `Beneficiary`, so the counts of any one column are sums of these
-        (a query per figure and dimension read the national registry each time)."""
-        if name not in self._tallies:
-            people = {
-                "registered": self.registered,
-                "completed": self.completed,
-                "borrowers": self.borrowers,
-            }[name]()
+    def _sets(self) -> dict[str, Exists]:
+        """The condition each set of the project's people adds to "one of the project's
+        people": the same as `registered()`, `completed()`... below."""
+        return {
+            "registered": Exists(
+                Enrolment.objects.filter(
+                    beneficiary_id=OuterRef("pk"),
+                    project_id=self.project.pk,
+                    enrolled_on__range=self.period,
+                )
+            ),
+            "completed": self._places(
+                status=ParticipantStatus.COMPLETED, completed_on__range=self.period
+            ),
+            "started": self._places(enrolled_on__range=self.period),
+            "dropped": self._places(
+                enrolled_on__range=self.period, status=ParticipantStatus.DROPPED
+            ),
+            "borrowers": self._has_loan(),
+        }
+
+    def tally(self) -> list[dict[str, Any]]:
+        """The project's people counted in one GROUP BY, made once, by every column a figure
+        or a disaggregation splits them by and by which sets (`_sets`) they are in: each person
+        is one row of `Beneficiary`, so any figure's count is a sum of these rows. (A query per
+        figure and dimension read the national registry each time.)"""
+        if self._tally is None:
             young = ExpressionWrapper(
                 Q(date_of_birth__gt=self.youth_born_after()), output_field=BooleanField()
             )
-            self._tallies[name] = list(
-                people.annotate(young=young)
-                .values(*TALLY_COLUMNS)
+            sets = self._sets()
+            # The person's target groups as bits (`1 << id`, ids below 63 as in close of
+            # business's snapshots): a person in two groups is one row, counted in both.
+            bit = Func(
+                F("targetgroup_id"),
+                template="(CAST(1 AS BIGINT) << CAST(%(expressions)s AS INTEGER))",
+                output_field=BigIntegerField(),
+            )
+            groups = Subquery(
+                BeneficiaryTargetGroup.objects.filter(beneficiary_id=OuterRef("pk"))
+                .values("beneficiary_id")
+                .annotate(mask=Sum(bit))
+                .values("mask")
+            )
+            self._tally = list(
+                self.people.annotate(young=young, groups=groups, **sets)
+                .values(*TALLY_COLUMNS, "groups", *sets)
                 .annotate(n=Count("pk"))
                 .order_by()
             )
-        return self._tallies[name]
+        return self._tally
 
     def counted(self, name: str, column: str | None = None) -> dict[Any, int]:
-        """People of a set by one column of its tally (None: all of them, under the key None)."""
+        """People of a set (a key of `_sets`, or "reached": completed training or borrowed) by
+        one column of the tally (None: all of them, under the key None)."""
         counts: dict[Any, int] = {}
-        for row in self.tally(name):
+        for row in self.tally():
+            if not _in_set(row, name):
+                continue
             key = None if column is None else row[column]
             counts[key] = counts.get(key, 0) + row["n"]
         return counts
@@ -481,43 +516,37 @@ class Programme:
         ]
 
     def target_groups(self, name: str) -> list[tuple[str, int]]:
-        """People of a set (as in `tally`) by target group (a person may be in several),
-        protected groups only for roles that may see them; youth follows from the age."""
-        if name not in self._groups:
-            people = {
-                "registered": self.registered,
-                "completed": self.completed,
-                "borrowers": self.borrowers,
-            }[name]()
-            rows = (
-                BeneficiaryTargetGroup.objects.filter(
-                    Exists(people.filter(pk=OuterRef("beneficiary_id")))
-                )
-                .values("targetgroup__code", "targetgroup__is_protected")
-                .annotate(n=Count("beneficiary", distinct=True))
-            )
-            see_protected = self.user is None or has_right(self.user, Right.SEE_PROTECTED)
-            self._groups[name] = {
-                row["targetgroup__code"]: row["n"]
-                for row in rows
-                if see_protected or not row["targetgroup__is_protected"]
-            }
-        counts = self._groups[name]
+        """People of a set (as in `counted`) by target group (a person may be in several), from
+        each tally row's bitmask of groups; protected groups only for roles that may see them;
+        youth follows from the age."""
+        see_protected = self.user is None or has_right(self.user, Right.SEE_PROTECTED)
+        groups = self._target_groups()
+        counts: dict[str, int] = {}
+        for row in self.tally():
+            if not _in_set(row, name):
+                continue
+            mask = row["groups"] or 0
+            while mask:
+                low = mask & -mask
+                mask ^= low
+                group = groups.get(low.bit_length() - 1)
+                if group is not None and (see_protected or not group.is_protected):
+                    counts[group.code] = counts.get(group.code, 0) + row["n"]
         youth = self.counted(name, "young").get(True, 0)
-        names = self._group_names()
+        names = {group.code: str(group) for group in groups.values()}
         result = [(names.get(code, code), n) for code, n in sorted(counts.items())]
         result.append((names.get("youth", str(_("Youth"))), youth))
         return result
 
-    def _group_names(self) -> dict[str, str]:
-        if self._names is None:
-            self._names = {g.code: str(g) for g in TargetGroup.objects.all()}
-        return self._names
+    def _target_groups(self) -> dict[int, TargetGroup]:
+        if self._groups is None:
+            self._groups = {g.pk: g for g in TargetGroup.objects.all()}
+        return self._groups
 
     def training(self) -> list[Figure]:
         completed = self.counted("completed").get(None, 0)
-        started = self.started_training().count()
-        dropped = self.dropped_out().count()
+        started = self.counted("started").get(None, 0)
+        dropped = self.counted("dropped").get(None, 0)
         return [
             Figure("completed_training", completed, "count", records="completed_training"),
             Figure(
@@ -645,12 +674,11 @@ ORDER BY f.asked, f.money"""
         return Figure("associations_formed", self.associations().count(), "count")
 
     def shares(self) -> list[Figure]:
-        counts = self.reached().aggregate(
-            total=Count("pk"),
-            women=Count("pk", filter=Q(sex=Sex.FEMALE)),
-            youth=Count("pk", filter=Q(date_of_birth__gt=self.youth_born_after())),
-        )
-        total = counts["total"]
+        total = self.counted("reached").get(None, 0)
+        counts = {
+            "women": self.counted("reached", "sex").get(Sex.FEMALE, 0),
+            "youth": self.counted("reached", "young").get(True, 0),
+        }
         return [
             Figure(
                 "women",
@@ -719,6 +747,13 @@ ORDER BY f.asked, f.money"""
             for key in keys
         ]
         return sorted(rows, key=lambda row: row["category"])
+
+
+def _in_set(row: dict[str, Any], name: str) -> bool:
+    """Whether a tally row's people are in the set `name`."""
+    if name == "reached":  # completed training or borrowed
+        return bool(row["completed"] or row["borrowers"])
+    return bool(row[name])
 
 
 def _sex_labels(keys: list[Any]) -> dict[Any, str]:
