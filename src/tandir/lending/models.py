@@ -690,6 +690,16 @@ class Repayment(OrganizationScoped):
             money_constraint("amount", "currency", name="repayment_amount_money"),
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="repayment_positive"),
         ]
+        indexes = [
+            # Close of business's corrections: the payments recorded or reversed since the
+            # last run, found without reading a national book's millions of repayments.
+            models.Index(fields=["organization", "created_at"], name="repayment_recorded"),
+            models.Index(
+                fields=["organization", "reversed_at"],
+                name="repayment_reversed",
+                condition=models.Q(reversed_at__isnull=False),
+            ),
+        ]
 
 
 class Component(models.TextChoices):
