@@ -455,6 +455,13 @@ class Loan(OrganizationScoped):
             models.Index(fields=["organization", "status"]),
             models.Index(fields=["branch", "status"]),
             models.Index(fields=["officer", "status"]),
+            # Close of business's rollup each night: the loans whose new schedule takes effect
+            # on the date (a few among a million; without it, two reads of the whole table).
+            models.Index(
+                fields=["organization", "schedule_from"],
+                name="loan_rescheduled",
+                condition=models.Q(schedule_from__isnull=False),
+            ),
         ]
         verbose_name = _("loan")
         verbose_name_plural = _("loans")
